@@ -1,0 +1,1 @@
+"""The REST edge: parse, authenticate, open the transaction, call a service, render, respond."""

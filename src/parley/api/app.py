@@ -1,0 +1,77 @@
+"""create_app(): the ASGI application. No globals are created at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from parley.api.endpoint import error_response
+from parley.api.routes import admins
+from parley.api.state import AppState
+from parley.config import Settings
+from parley.db import database
+from parley.errors import NotFound, ParleyError
+from parley.kit.clock import Clock, SystemClock
+from parley.kit.ids import IdFactory
+
+log = logging.getLogger("parley")
+
+
+def _routes() -> list[object]:
+    return [*admins.routes]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods still answer in Intercom's error format."""
+    state: AppState = request.app.state.parley
+    request_id = state.ids.request_id()
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return error_response(NotFound(), request_id)
+    if status == 405:
+        return error_response(
+            ParleyError("Method Not Allowed", code="method_not_allowed", status=405), request_id
+        )
+    return error_response(ParleyError(status=status), request_id)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db: database.Database | None = None,
+    clock: Clock | None = None,
+    ids: IdFactory | None = None,
+) -> Starlette:
+    """Build the app. A database passed in is used as is (tests); otherwise the app connects to
+    settings.resolved_database_url on startup and closes it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = db is None
+        state: AppState = app.state.parley
+        if owned:
+            state.db = await database.connect(settings.resolved_database_url)
+        try:
+            yield
+        finally:
+            if owned:
+                await state.db.close()
+
+    app = Starlette(
+        routes=_routes(),  # type: ignore[arg-type]
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.parley = AppState(
+        settings=settings,
+        db=db,  # type: ignore[arg-type]  # set in lifespan when not given
+        clock=clock or SystemClock(),
+        ids=ids or IdFactory(),
+    )
+    return app

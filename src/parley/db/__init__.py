@@ -1,0 +1,1 @@
+"""Storage: SQL and nothing else. Repositories hold every query; the edge owns transactions."""

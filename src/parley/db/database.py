@@ -1,0 +1,245 @@
+"""A deliberately thin SQL layer over two drivers.
+
+Why not the SQLAlchemy ORM or async engine on the request path: on this hardware the storage
+path decides throughput (see docs/decisions.md, "storage path"). The stdlib sqlite3 driver called
+directly in the event loop is the fastest way to read a few rows, and asyncpg is the fastest way
+to PostgreSQL. SQLAlchemy still owns the schema (Alembic migrations); queries are plain SQL in the
+repositories, written in the subset both databases accept, with `:name` parameters.
+
+SQLite transactions never yield to the event loop (the driver is synchronous), so a transaction in
+one process is atomic with respect to every other request in it; `BEGIN IMMEDIATE` takes the write
+lock up front so several processes on one file serialise instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+Params = Mapping[str, Any]
+
+
+class Row(Protocol):
+    """What both sqlite3.Row and asyncpg.Record offer."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+class Transaction(Protocol):
+    dialect: str
+
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    async def fetch_val(self, sql: str, params: Params | None = None) -> Any: ...
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        ...
+
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    def for_update(self) -> str:
+        """The row-lock suffix for a SELECT: ` FOR UPDATE` on PostgreSQL, nothing on SQLite
+        (where the write transaction already holds the database lock)."""
+        ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    def transaction(self, *, write: bool = False) -> Any:  # an async context manager
+        ...
+
+    async def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+class _SqliteTransaction:
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
+        row: Row | None = self._conn.execute(sql, params or {}).fetchone()
+        return row
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
+        rows: list[Row] = self._conn.execute(sql, params or {}).fetchall()
+        return rows
+
+    async def fetch_val(self, sql: str, params: Params | None = None) -> Any:
+        row = self._conn.execute(sql, params or {}).fetchone()
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        return self._conn.execute(sql, params or {}).rowcount
+
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        self._conn.executemany(sql, rows)
+
+    def for_update(self) -> str:
+        return ""
+
+
+def sqlite_path(url: str) -> Path:
+    # sqlite:///relative/or/absolute ; sqlite+pysqlite:////abs also accepted
+    path = re.sub(r"^sqlite(\+\w+)?:///", "", url)
+    return Path(path)
+
+
+class SqliteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
+        self._conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, cached_statements=512
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode; an OS crash can lose the last
+        # transactions but never corrupts the file (https://www.sqlite.org/wal.html).
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        # A transaction that awaits something real would let another request interleave on the
+        # same connection; the lock makes that impossible. Uncontended, it costs no loop turn.
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = False) -> AsyncIterator[Transaction]:
+        async with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield _SqliteTransaction(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        self._conn.close()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class _Compiled:
+    __slots__ = ("names", "sql")
+
+    def __init__(self, sql: str, names: list[str]) -> None:
+        self.sql = sql
+        self.names = names
+
+
+_compiled_cache: dict[str, _Compiled] = {}
+
+
+def to_positional(sql: str) -> _Compiled:
+    """Rewrite `:name` parameters as asyncpg's `$n` (cached per statement text)."""
+    compiled = _compiled_cache.get(sql)
+    if compiled is None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        compiled = _Compiled(_NAMED.sub(number, sql), names)
+        _compiled_cache[sql] = compiled
+    return compiled
+
+
+class _PgTransaction:
+    dialect = "postgresql"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def _args(self, sql: str, params: Params | None) -> tuple[str, list[Any]]:
+        compiled = to_positional(sql)
+        params = params or {}
+        return compiled.sql, [params[name] for name in compiled.names]
+
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
+        text, args = self._args(sql, params)
+        row: Row | None = await self._conn.fetchrow(text, *args)
+        return row
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
+        text, args = self._args(sql, params)
+        rows: list[Row] = await self._conn.fetch(text, *args)
+        return rows
+
+    async def fetch_val(self, sql: str, params: Params | None = None) -> Any:
+        text, args = self._args(sql, params)
+        return await self._conn.fetchval(text, *args)
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        text, args = self._args(sql, params)
+        status: str = await self._conn.execute(text, *args)
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if not rows:
+            return
+        compiled = to_positional(sql)
+        await self._conn.executemany(
+            compiled.sql, [[row[name] for name in compiled.names] for row in rows]
+        )
+
+    def for_update(self) -> str:
+        return " FOR UPDATE"
+
+
+def asyncpg_dsn(url: str) -> str:
+    return re.sub(r"^postgresql(\+\w+)?://", "postgresql://", url)
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, url: str, *, min_size: int = 2, max_size: int = 20) -> PostgresDatabase:
+        import asyncpg
+
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(url), min_size=min_size, max_size=max_size, statement_cache_size=512
+        )
+        return cls(pool)
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = False) -> AsyncIterator[Transaction]:
+        async with self._pool.acquire() as conn, conn.transaction(readonly=not write):
+            yield _PgTransaction(conn)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+async def connect(url: str) -> Database:
+    if url.startswith("postgresql"):
+        return await PostgresDatabase.connect(url)
+    return SqliteDatabase(sqlite_path(url))

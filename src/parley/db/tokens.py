@@ -1,0 +1,49 @@
+"""Access tokens, stored as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+
+from parley.db.database import Row, Transaction
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def insert(
+    tx: Transaction, *, workspace_id: str, admin_id: int, name: str, token: str, now: int
+) -> int:
+    token_id = await tx.fetch_val(
+        "INSERT INTO access_tokens (workspace_id, admin_id, name, token_hash, token_hint,"
+        " created_at, revoked_at) VALUES (:ws, :admin, :name, :hash, :hint, :now, NULL)"
+        " RETURNING id",
+        {"ws": workspace_id, "admin": admin_id, "name": name, "hash": hash_token(token),
+         "hint": token[:8], "now": now},
+    )  # fmt: skip
+    return int(token_id)
+
+
+async def authenticate(tx: Transaction, token: str) -> Row | None:
+    """The token's workspace and admin, or None for an unknown or revoked token."""
+    return await tx.fetch_one(
+        "SELECT t.id AS token_id, t.workspace_id, t.admin_id, w.default_version"
+        " FROM access_tokens t JOIN workspaces w ON w.id = t.workspace_id"
+        " WHERE t.token_hash = :hash AND t.revoked_at IS NULL",
+        {"hash": hash_token(token)},
+    )
+
+
+async def list_all(tx: Transaction, workspace_id: str | None = None) -> list[Row]:
+    return await tx.fetch_all(
+        "SELECT t.*, a.email AS admin_email FROM access_tokens t JOIN admins a ON a.id = t.admin_id"
+        " WHERE (:ws IS NULL OR t.workspace_id = :ws) ORDER BY t.id",
+        {"ws": workspace_id},
+    )
+
+
+async def revoke(tx: Transaction, token_id: int, now: int) -> int:
+    return await tx.execute(
+        "UPDATE access_tokens SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
+        {"now": now, "id": token_id},
+    )

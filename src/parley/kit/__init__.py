@@ -1,0 +1,1 @@
+"""Domain-free building blocks. Imports the standard library (and orjson) only."""

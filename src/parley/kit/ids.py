@@ -1,0 +1,37 @@
+"""Every random identifier Parley makes comes from an IdFactory, so a seeded factory makes a
+run reproducible (golden files, webhook payloads, emulator fixtures)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+
+class IdFactory:
+    def __init__(self, seed: int | None = None) -> None:
+        # A seeded factory is deterministic; an unseeded one draws from the OS.
+        self._random: random.Random = (
+            random.Random(seed) if seed is not None else secrets.SystemRandom()
+        )
+
+    def _hex(self, length: int) -> str:
+        return format(self._random.getrandbits(4 * length), f"0{length}x")
+
+    def contact_id(self) -> str:
+        """Intercom contact ids are 24 lowercase hex characters."""
+        return self._hex(24)
+
+    def request_id(self) -> str:
+        """A UUID-shaped request id (the error schema declares `format: uuid`)."""
+        h = self._hex(32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+    def workspace_id(self) -> str:
+        """Intercom app id codes are eight lowercase alphanumerics."""
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(self._random.choice(alphabet) for _ in range(8))
+
+    def access_token(self) -> str:
+        """A bearer token. Only its hash is ever stored."""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return "prl_" + "".join(self._random.choice(alphabet) for _ in range(40))

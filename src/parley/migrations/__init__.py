@@ -1,0 +1,1 @@
+"""Alembic migrations. They own the schema; versions import nothing from parley."""

@@ -1,0 +1,142 @@
+"""Admins, teams, auth and the version header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.db import teams
+from parley.db.database import Database
+from parley.kit.clock import FrozenClock
+from parley.services import admins as admin_service
+from parley.services.workspaces import CreatedWorkspace
+from tests.conftest import ValidatingClient
+
+
+async def _team_with_owner(db: Database, clock: FrozenClock, ws: CreatedWorkspace) -> int:
+    async with db.transaction(write=True) as tx:
+        return await admin_service.create_team(
+            tx, clock=clock, workspace_id=ws.workspace_id, name="Support",
+            member_ids=[ws.owner_admin_id],
+        )  # fmt: skip
+
+
+async def test_me_identifies_the_token_admin_and_app(
+    api: ValidatingClient, workspace: CreatedWorkspace
+) -> None:
+    response = await api.get("/me")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == str(workspace.owner_admin_id)
+    assert body["email"] == "owner@example.com"
+    assert body["app"]["id_code"] == workspace.workspace_id
+    assert body["avatar"] == {"type": "avatar", "image_url": None}
+
+
+async def test_missing_or_unknown_token_is_401(anon: ValidatingClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        response = await anon.get("/me", headers=headers)
+        assert response.status_code == 401
+        body = response.json()
+        assert body["type"] == "error.list"
+        assert body["errors"] == [{"code": "unauthorized", "message": "Access Token Invalid"}]
+        assert response.headers["x-request-id"] == body["request_id"]
+
+
+async def test_unknown_version_is_400_and_every_known_one_is_accepted(
+    api: ValidatingClient,
+) -> None:
+    response = await api.get("/me", headers={"Intercom-Version": "3.0"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "intercom_version_invalid"
+    for version in ("1.0", "1.4", "2.0", "2.11", "2.14", "2.15", "2.16"):
+        assert (await api.get("/me", headers={"Intercom-Version": version})).status_code == 200
+
+
+async def test_list_admins_excludes_the_bot_and_shows_avatars_only_on_request(
+    api: ValidatingClient, workspace: CreatedWorkspace, db: Database, clock: FrozenClock
+) -> None:
+    team_id = await _team_with_owner(db, clock, workspace)
+    body = (await api.get("/admins")).json()
+    assert body["type"] == "admin.list"
+    assert [a["id"] for a in body["admins"]] == [str(workspace.owner_admin_id)]
+    assert body["admins"][0]["team_ids"] == [team_id]
+    assert "avatar" not in body["admins"][0]
+    body = (await api.get("/admins", params={"display_avatar": "true"})).json()
+    assert body["admins"][0]["avatar"] is None
+
+
+async def test_retrieve_admin_and_404s(api: ValidatingClient, workspace: CreatedWorkspace) -> None:
+    ok = await api.get(f"/admins/{workspace.owner_admin_id}")
+    assert ok.status_code == 200
+    assert ok.json()["name"] == "Olivia Owner"
+    for bad in ("999999", "abc"):
+        missing = await api.get(f"/admins/{bad}")
+        assert missing.status_code == 404
+        assert missing.json()["errors"][0] == {
+            "code": "admin_not_found",
+            "message": "Admin not found",
+        }
+
+
+async def test_set_away(api: ValidatingClient, workspace: CreatedWorkspace) -> None:
+    path = f"/admins/{workspace.owner_admin_id}/away"
+    response = await api.put(path, json={"away_mode_enabled": True, "away_mode_reassign": True})
+    assert response.status_code == 200
+    assert response.json()["away_mode_enabled"] is True
+    assert response.json()["away_mode_reassign"] is True
+    bad = await api.put(path, json={"away_mode_enabled": "yes", "away_mode_reassign": False})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "away_mode_enabled"
+    missing = await api.put(path, json={"away_mode_enabled": True})
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["field"] == "away_mode_reassign"
+    assert (await api.get(f"/admins/{workspace.owner_admin_id}")).json()["away_mode_enabled"]
+
+
+async def test_malformed_json_is_400_and_changes_nothing(
+    api: ValidatingClient, workspace: CreatedWorkspace
+) -> None:
+    path = f"/admins/{workspace.owner_admin_id}/away"
+    response = await api.put(
+        path, content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "parameter_invalid"
+    assert (await api.get(f"/admins/{workspace.owner_admin_id}")).json()[
+        "away_mode_enabled"
+    ] is False
+
+
+async def test_teams(
+    api: ValidatingClient, workspace: CreatedWorkspace, db: Database, clock: FrozenClock
+) -> None:
+    team_id = await _team_with_owner(db, clock, workspace)
+    listing = (await api.get("/teams")).json()
+    assert listing["type"] == "team.list"
+    assert listing["teams"][0]["admin_ids"] == [workspace.owner_admin_id]
+    one = (await api.get(f"/teams/{team_id}")).json()
+    assert one["name"] == "Support"
+    missing = await api.get("/teams/424242")
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["code"] == "team_not_found"
+
+
+async def test_workspaces_are_isolated(
+    api: ValidatingClient, workspace: CreatedWorkspace, other_workspace_token: Any, db: Database,
+    clock: FrozenClock,
+) -> None:  # fmt: skip
+    other = await other_workspace_token()
+    team_id = await _team_with_owner(db, clock, workspace)
+    assert (await api.get(f"/admins/{other.owner_admin_id}")).status_code == 404
+    async with db.transaction() as tx:
+        assert await teams.get(tx, other.workspace_id, team_id) is None
+
+
+async def test_unknown_route_and_method_use_error_list(api: ValidatingClient) -> None:
+    # Not validated against an operation (there is none), but still an error.list.
+    response = await api.get("/nowhere")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+    response = await api.delete("/me")
+    assert response.status_code == 405
+    assert response.json()["type"] == "error.list"
