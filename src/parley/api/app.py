@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from parley.api.endpoint import error_response
-from parley.api.routes import admins
+from parley.api.routes import admins, contacts, conversations, messages, tags
 from parley.api.state import AppState
 from parley.config import Settings
 from parley.db import database
@@ -24,7 +24,7 @@ log = logging.getLogger("parley")
 
 
 def _routes() -> list[object]:
-    return [*admins.routes]
+    return [*admins.routes, *conversations.routes, *messages.routes, *contacts.routes, *tags.routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -123,6 +123,8 @@ def upgrade() -> None:
         ),
         sa.Column("tag_id", ID, sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
         _ts("created_at", False),
+        # The admin whose request applied the tag (`tag.applied_by`); null if unknown.
+        sa.Column("applied_by_admin_id", ID, nullable=True),
     )
     op.create_index("ix_contact_tags_tag", "contact_tags", ["tag_id"])
     op.create_table(
@@ -145,8 +147,9 @@ def upgrade() -> None:
         sa.Column("source_delivered_as", sa.String(24), nullable=False),
         sa.Column("source_subject", sa.Text(), nullable=False),
         sa.Column("source_body", sa.Text(), nullable=True),
-        sa.Column("source_author_type", sa.String(8), nullable=False),
-        sa.Column("source_author_id", sa.Text(), nullable=False),
+        sa.Column("source_author_type", sa.String(8), nullable=False),  # admin | user | lead
+        sa.Column("source_author_admin_id", ID, nullable=True),
+        sa.Column("source_author_contact_id", sa.String(24), nullable=True),
         sa.Column("source_url", sa.Text(), nullable=True),
         sa.Column("source_redacted", sa.Boolean(), nullable=False),
         sa.Column("source_attachments", sa.Text(), nullable=False),  # JSON array
@@ -211,8 +214,10 @@ def upgrade() -> None:
         _ts("created_at", False),
         _ts("updated_at", False),
         _ts("notified_at", False),
-        sa.Column("author_type", sa.String(8), nullable=False),  # admin | bot | user | lead | team
-        sa.Column("author_id", sa.Text(), nullable=False),
+        sa.Column("author_type", sa.String(8), nullable=False),  # admin | bot | user | lead
+        # Exactly one of these is set: admins (and the bot) are integer-keyed, contacts are not.
+        sa.Column("author_admin_id", ID, nullable=True),
+        sa.Column("author_contact_id", sa.String(24), nullable=True),
         sa.Column("assigned_to_type", sa.String(16), nullable=True),
         sa.Column("assigned_to_id", sa.Text(), nullable=True),
         sa.Column("attachments", sa.Text(), nullable=False),  # JSON array

@@ -1,0 +1,290 @@
+"""Conversations, their parts, contacts and tags: every query about a conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from parley.db.database import Row, Transaction
+
+_SELECT = (
+    "SELECT c.*, sa.name AS source_admin_name, sa.email AS source_admin_email,"
+    " sa.kind AS source_admin_kind, sc.name AS source_contact_name,"
+    " sc.email AS source_contact_email"
+    " FROM conversations c"
+    " LEFT JOIN admins sa ON sa.id = c.source_author_admin_id"
+    " LEFT JOIN contacts sc ON sc.id = c.source_author_contact_id"
+)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def insert(tx: Transaction, values: dict[str, Any]) -> int:
+    columns = ", ".join(values)
+    params = ", ".join(f":{name}" for name in values)
+    new_id = await tx.fetch_val(
+        f"INSERT INTO conversations ({columns}) VALUES ({params}) RETURNING id", values
+    )
+    return int(new_id)
+
+
+async def get(
+    tx: Transaction, workspace_id: str, conversation_id: int, *, lock: bool = False
+) -> Row | None:
+    """One conversation with its source author's name and email. `lock` takes the row lock
+    (PostgreSQL) so concurrent writers to one conversation serialise."""
+    if lock and tx.dialect == "postgresql":
+        # FOR UPDATE cannot lock the nullable side of an outer join: lock the row first.
+        await tx.fetch_val(
+            "SELECT id FROM conversations WHERE id = :id AND workspace_id = :ws FOR UPDATE",
+            {"id": conversation_id, "ws": workspace_id},
+        )
+    return await tx.fetch_one(
+        _SELECT + " WHERE c.id = :id AND c.workspace_id = :ws",
+        {"id": conversation_id, "ws": workspace_id},
+    )
+
+
+async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    await tx.execute(
+        f"UPDATE conversations SET {assignments} WHERE id = :_id",
+        {**values, "_id": conversation_id},
+    )
+
+
+async def delete(tx: Transaction, workspace_id: str, conversation_id: int) -> int:
+    # Children first: SQLite only cascades with foreign_keys on, PostgreSQL always; be explicit.
+    for table in ("conversation_parts", "conversation_contacts", "conversation_tags"):
+        await tx.execute(
+            f"DELETE FROM {table} WHERE conversation_id = :id", {"id": conversation_id}
+        )
+    await tx.execute(
+        "UPDATE messages SET conversation_id = NULL WHERE conversation_id = :id",
+        {"id": conversation_id},
+    )
+    return await tx.execute(
+        "DELETE FROM conversations WHERE id = :id AND workspace_id = :ws",
+        {"id": conversation_id, "ws": workspace_id},
+    )
+
+
+async def page(
+    tx: Transaction, workspace_id: str, *, limit: int, after: tuple[int, int] | None
+) -> list[Row]:
+    """Visible conversations, most recently updated first (updated_at DESC, id DESC)."""
+    if after is None:
+        return await tx.fetch_all(
+            _SELECT + " WHERE c.workspace_id = :ws AND c.visible = :visible"
+            " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit",
+            {"ws": workspace_id, "visible": True, "limit": limit},
+        )
+    return await tx.fetch_all(
+        _SELECT + " WHERE c.workspace_id = :ws AND c.visible = :visible"
+        " AND (c.updated_at < :u OR (c.updated_at = :u AND c.id < :id))"
+        " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit",
+        {"ws": workspace_id, "visible": True, "u": after[0], "id": after[1], "limit": limit},
+    )
+
+
+async def count_visible(tx: Transaction, workspace_id: str) -> int:
+    return int(
+        await tx.fetch_val(
+            "SELECT COUNT(*) FROM conversations WHERE workspace_id = :ws AND visible = :visible",
+            {"ws": workspace_id, "visible": True},
+        )
+    )
+
+
+async def count_newer(tx: Transaction, workspace_id: str, after: tuple[int, int]) -> int:
+    """How many visible conversations sort before the cursor position (for `pages.page`)."""
+    return int(
+        await tx.fetch_val(
+            "SELECT COUNT(*) FROM conversations WHERE workspace_id = :ws AND visible = :visible"
+            " AND (updated_at > :u OR (updated_at = :u AND id >= :id))",
+            {"ws": workspace_id, "visible": True, "u": after[0], "id": after[1]},
+        )
+    )
+
+
+async def last_for_contact(tx: Transaction, workspace_id: str, contact_id: str) -> int | None:
+    value = await tx.fetch_val(
+        "SELECT c.id FROM conversations c"
+        " JOIN conversation_contacts cc ON cc.conversation_id = c.id"
+        " WHERE c.workspace_id = :ws AND cc.contact_id = :contact"
+        " ORDER BY c.updated_at DESC, c.id DESC LIMIT 1",
+        {"ws": workspace_id, "contact": contact_id},
+    )
+    return None if value is None else int(value)
+
+
+# ------------------------------------------------------------------------ contacts
+
+
+async def add_contact(tx: Transaction, conversation_id: int, contact_id: str) -> bool:
+    """Attach a contact; False if it was already attached."""
+    position = await tx.fetch_val(
+        "SELECT COALESCE(MAX(position), 0) + 1 FROM conversation_contacts"
+        " WHERE conversation_id = :id",
+        {"id": conversation_id},
+    )
+    changed = await tx.execute(
+        "INSERT INTO conversation_contacts (conversation_id, contact_id, position)"
+        " VALUES (:id, :contact, :position) ON CONFLICT DO NOTHING",
+        {"id": conversation_id, "contact": contact_id, "position": int(position)},
+    )
+    return changed > 0
+
+
+async def remove_contact(tx: Transaction, conversation_id: int, contact_id: str) -> int:
+    return await tx.execute(
+        "DELETE FROM conversation_contacts WHERE conversation_id = :id AND contact_id = :contact",
+        {"id": conversation_id, "contact": contact_id},
+    )
+
+
+async def contacts_of(tx: Transaction, conversation_ids: Sequence[int]) -> dict[int, list[Row]]:
+    if not conversation_ids:
+        return {}
+    marks = ", ".join(f":c{i}" for i in range(len(conversation_ids)))
+    rows = await tx.fetch_all(
+        "SELECT cc.conversation_id, k.id, k.external_id, k.role, k.name, k.email"
+        " FROM conversation_contacts cc JOIN contacts k ON k.id = cc.contact_id"
+        f" WHERE cc.conversation_id IN ({marks}) ORDER BY cc.conversation_id, cc.position",
+        {f"c{i}": cid for i, cid in enumerate(conversation_ids)},
+    )
+    out: dict[int, list[Row]] = {}
+    for row in rows:
+        out.setdefault(int(row["conversation_id"]), []).append(row)
+    return out
+
+
+# ------------------------------------------------------------------------ tags
+
+
+async def add_tag(
+    tx: Transaction, conversation_id: int, tag_id: int, *, admin_id: int, now: int
+) -> None:
+    await tx.execute(
+        "INSERT INTO conversation_tags (conversation_id, tag_id, applied_at, applied_by_type,"
+        " applied_by_id) VALUES (:id, :tag, :now, 'admin', :admin) ON CONFLICT DO NOTHING",
+        {"id": conversation_id, "tag": tag_id, "now": now, "admin": str(admin_id)},
+    )
+
+
+async def remove_tag(tx: Transaction, conversation_id: int, tag_id: int) -> int:
+    return await tx.execute(
+        "DELETE FROM conversation_tags WHERE conversation_id = :id AND tag_id = :tag",
+        {"id": conversation_id, "tag": tag_id},
+    )
+
+
+async def tag_of(tx: Transaction, conversation_id: int, tag_id: int) -> Row | None:
+    return await tx.fetch_one(
+        "SELECT t.id, t.name, ct.applied_at, ct.applied_by_type, ct.applied_by_id"
+        " FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id"
+        " WHERE ct.conversation_id = :id AND ct.tag_id = :tag",
+        {"id": conversation_id, "tag": tag_id},
+    )
+
+
+async def tags_of(tx: Transaction, conversation_ids: Sequence[int]) -> dict[int, list[Row]]:
+    if not conversation_ids:
+        return {}
+    marks = ", ".join(f":c{i}" for i in range(len(conversation_ids)))
+    rows = await tx.fetch_all(
+        "SELECT ct.conversation_id, t.id, t.name, ct.applied_at, ct.applied_by_type,"
+        " ct.applied_by_id FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id"
+        f" WHERE ct.conversation_id IN ({marks}) ORDER BY ct.conversation_id, ct.applied_at, t.id",
+        {f"c{i}": cid for i, cid in enumerate(conversation_ids)},
+    )
+    out: dict[int, list[Row]] = {}
+    for row in rows:
+        out.setdefault(int(row["conversation_id"]), []).append(row)
+    return out
+
+
+# ------------------------------------------------------------------------ parts
+
+_PART_COLUMNS = (
+    "conversation_id, part_type, body, created_at, updated_at, notified_at, author_type,"
+    " author_admin_id, author_contact_id, assigned_to_type, assigned_to_id, attachments,"
+    " external_id, redacted, metadata, state, event_details, app_package_code"
+)
+
+
+async def insert_part(tx: Transaction, values: dict[str, Any]) -> int:
+    part_id = await tx.fetch_val(
+        f"INSERT INTO conversation_parts ({_PART_COLUMNS}) VALUES ("
+        + ", ".join(f":{c.strip()}" for c in _PART_COLUMNS.split(","))
+        + ") RETURNING id",
+        values,
+    )
+    return int(part_id)
+
+
+_PART_SELECT = (
+    "SELECT p.*, a.name AS admin_name, a.email AS admin_email,"
+    " k.name AS contact_name, k.email AS contact_email"
+    " FROM conversation_parts p"
+    " LEFT JOIN admins a ON a.id = p.author_admin_id"
+    " LEFT JOIN contacts k ON k.id = p.author_contact_id"
+)
+
+
+async def parts_of(tx: Transaction, conversation_id: int, *, limit: int = 500) -> list[Row]:
+    """The most recent `limit` parts, oldest first."""
+    rows = await tx.fetch_all(
+        _PART_SELECT + " WHERE p.conversation_id = :id ORDER BY p.id DESC LIMIT :limit",
+        {"id": conversation_id, "limit": limit},
+    )
+    rows.reverse()
+    return rows
+
+
+async def parts_by_id(tx: Transaction, conversation_id: int, part_ids: Sequence[int]) -> list[Row]:
+    if not part_ids:
+        return []
+    marks = ", ".join(f":p{i}" for i in range(len(part_ids)))
+    return await tx.fetch_all(
+        _PART_SELECT + f" WHERE p.conversation_id = :id AND p.id IN ({marks}) ORDER BY p.id",
+        {"id": conversation_id, **{f"p{i}": pid for i, pid in enumerate(part_ids)}},
+    )
+
+
+async def get_part(tx: Transaction, conversation_id: int, part_id: int) -> Row | None:
+    return await tx.fetch_one(
+        "SELECT * FROM conversation_parts WHERE id = :part AND conversation_id = :id",
+        {"part": part_id, "id": conversation_id},
+    )
+
+
+async def redact_part(tx: Transaction, part_id: int, *, body: str, now: int) -> None:
+    await tx.execute(
+        "UPDATE conversation_parts SET body = :body, redacted = :redacted, updated_at = :now,"
+        " attachments = '[]' WHERE id = :id",
+        {"body": body, "redacted": True, "now": now, "id": part_id},
+    )
+
+
+# ------------------------------------------------------------------------ messages
+
+
+async def insert_message(tx: Transaction, values: dict[str, Any]) -> int:
+    columns = ", ".join(values)
+    params = ", ".join(f":{name}" for name in values)
+    message_id = await tx.fetch_val(
+        f"INSERT INTO messages ({columns}) VALUES ({params}) RETURNING id", values
+    )
+    return int(message_id)
+
+
+async def link_message(tx: Transaction, message_id: int, conversation_id: int) -> None:
+    await tx.execute(
+        "UPDATE messages SET conversation_id = :c WHERE id = :m",
+        {"c": conversation_id, "m": message_id},
+    )

@@ -1,0 +1,1 @@
+"""Pure rules: no I/O, no clock (time arrives as a parameter), no storage types."""

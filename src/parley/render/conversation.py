@@ -1,0 +1,276 @@
+"""Conversations, their parts and list pages, in the wire format of the requested version.
+
+Version differences live here and only here: unassigned is null before 2.16 and 0 from 2.16;
+priority is priority/not_priority before 2.16 and the level itself from 2.16.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from parley.db.database import Row
+from parley.kit.html import to_plaintext
+from parley.render.version import ApiVersion
+
+STAT_KEYS = (
+    "time_to_assignment",
+    "time_to_admin_reply",
+    "time_to_first_close",
+    "time_to_last_close",
+    "median_time_to_reply",
+    "first_contact_reply_at",
+    "first_assignment_at",
+    "first_admin_reply_at",
+    "first_close_at",
+    "last_assignment_at",
+    "last_assignment_admin_reply_at",
+    "last_contact_reply_at",
+    "last_admin_reply_at",
+    "last_close_at",
+    "last_closed_by_id",
+    "count_reopens",
+    "count_assignments",
+    "count_conversation_parts",
+    "handling_time",
+)
+
+
+def _json(value: str | None) -> Any:
+    return None if value is None else orjson.loads(value)
+
+
+def _assignee(value: int | None, version: ApiVersion) -> int | None:
+    if value is None:
+        return 0 if version.at_least("2.16") else None
+    return int(value)
+
+
+def _priority(level: str, version: ApiVersion) -> str:
+    if version.at_least("2.16"):
+        return level
+    return "not_priority" if level == "none" else "priority"
+
+
+def _body(body: str | None, plaintext: bool) -> str | None:
+    return to_plaintext(body) if plaintext else body
+
+
+def _author(
+    kind: str, admin_id: Any, contact_id: Any, name: str | None, email: str | None
+) -> dict[str, Any]:
+    identifier = str(admin_id) if admin_id is not None else str(contact_id)
+    return {
+        "type": kind,
+        "id": identifier,
+        "name": name,
+        "email": email or "",
+        "from_ai_agent": False,
+        "is_ai_answer": False,
+    }
+
+
+def _statistics(raw: str) -> dict[str, Any]:
+    """Unset members are left out rather than null: the description types them as non-null."""
+    stored = orjson.loads(raw)
+    out: dict[str, Any] = {"type": "conversation_statistics"}
+    for key in STAT_KEYS:
+        value = stored.get(key)
+        if value is not None:
+            out[key] = value
+    out["assigned_team_first_response_time"] = stored.get("assigned_team_first_response_time", [])
+    out["assigned_team_first_response_time_in_office_hours"] = stored.get(
+        "assigned_team_first_response_time_in_office_hours", []
+    )
+    return out
+
+
+def source(row: Row, *, plaintext: bool = False) -> dict[str, Any]:
+    if row["source_author_type"] == "admin":
+        author = _author(
+            "bot" if row["source_admin_kind"] == "bot" else "admin",
+            row["source_author_admin_id"],
+            None,
+            row["source_admin_name"],
+            row["source_admin_email"],
+        )
+    else:
+        author = _author(
+            row["source_author_type"],
+            None,
+            row["source_author_contact_id"],
+            row["source_contact_name"],
+            row["source_contact_email"],
+        )
+    return {
+        "type": row["source_type"],
+        "id": row["source_id"],
+        "delivered_as": row["source_delivered_as"],
+        "subject": row["source_subject"],
+        "body": _body(row["source_body"], plaintext) or "",
+        "author": author,
+        "attachments": _json(row["source_attachments"]),
+        "url": row["source_url"],
+        "redacted": bool(row["source_redacted"]),
+    }
+
+
+def contact_reference(row: Row) -> dict[str, Any]:
+    return {"type": "contact", "id": row["id"], "external_id": row["external_id"]}
+
+
+def applied_tag(row: Row) -> dict[str, Any]:
+    return {
+        "type": "tag",
+        "id": str(row["id"]),
+        "name": row["name"],
+        "applied_at": row["applied_at"],
+        "applied_by": {"type": row["applied_by_type"], "id": row["applied_by_id"]},
+    }
+
+
+def part(row: Row, *, plaintext: bool = False) -> dict[str, Any]:
+    if row["author_admin_id"] is not None:
+        author = _author(
+            row["author_type"], row["author_admin_id"], None, row["admin_name"], row["admin_email"]
+        )
+    else:
+        author = _author(
+            row["author_type"],
+            None,
+            row["author_contact_id"],
+            row["contact_name"],
+            row["contact_email"],
+        )
+    assigned_to = None
+    if row["assigned_to_type"] is not None:
+        assigned_to = {"type": row["assigned_to_type"], "id": row["assigned_to_id"]}
+    return {
+        "type": "conversation_part",
+        "id": str(row["id"]),
+        "part_type": row["part_type"],
+        "body": _body(row["body"], plaintext),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "notified_at": row["notified_at"],
+        "assigned_to": assigned_to,
+        "author": author,
+        "attachments": _json(row["attachments"]),
+        "external_id": row["external_id"],
+        "redacted": bool(row["redacted"]),
+        "metadata": _json(row["metadata"]) or {},
+        "state": row["state"],
+        "tags": [],
+        "event_details": _json(row["event_details"]),
+        "app_package_code": row["app_package_code"],
+    }
+
+
+def conversation(
+    row: Row,
+    *,
+    contacts: Sequence[Row],
+    tags: Sequence[Row],
+    parts: Sequence[Row] | None,
+    version: ApiVersion,
+    plaintext: bool = False,
+) -> dict[str, Any]:
+    """A conversation; with `parts=None` it is a list item (no conversation_parts)."""
+    teammates = [{"type": "admin", "id": str(i)} for i in orjson.loads(row["teammate_ids"])]
+    first_reply = row["first_contact_reply_at"]
+    out: dict[str, Any] = {
+        "type": "conversation",
+        "id": str(row["id"]),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "waiting_since": row["waiting_since"],
+        "snoozed_until": row["snoozed_until"],
+        "source": source(row, plaintext=plaintext),
+        "contacts": {"type": "contact.list", "contacts": [contact_reference(c) for c in contacts]},
+        "first_contact_reply": (
+            None
+            if first_reply is None
+            else {"created_at": first_reply, "type": "conversation", "url": None}
+        ),
+        "admin_assignee_id": _assignee(row["admin_assignee_id"], version),
+        "team_assignee_id": _assignee(row["team_assignee_id"], version),
+        "open": row["state"] != "closed",
+        "state": row["state"],
+        "read": bool(row["read"]),
+        "tags": {"type": "tag.list", "tags": [applied_tag(t) for t in tags]},
+        "priority": _priority(row["priority"], version),
+        "sla_applied": _json(row["sla_applied"]),
+        "statistics": _statistics(row["statistics"]),
+        "conversation_rating": _json(row["conversation_rating"]),
+        # The description names the list `teammates`; the live API and the official SDKs use
+        # `admins`. Both keys are sent so that either reader finds it (docs/behaviour.md).
+        "teammates": {"type": "admin.list", "teammates": teammates, "admins": teammates},
+        "title": row["title"],
+        "custom_attributes": _json(row["custom_attributes"]),
+        "topics": {},
+        "ticket": None,
+        "linked_objects": {"type": "list", "total_count": 0, "has_more": False, "data": []},
+        "ai_agent": None,
+        "ai_agent_participated": bool(row["ai_agent_participated"]),
+    }
+    if parts is not None:
+        out["conversation_parts"] = {
+            "type": "conversation_part.list",
+            "conversation_parts": [part(p, plaintext=plaintext) for p in parts],
+            "total_count": int(row["part_count"]),
+        }
+    return out
+
+
+def conversation_list(
+    items: list[dict[str, Any]],
+    *,
+    total_count: int,
+    page: int,
+    per_page: int,
+    next_cursor: str | None,
+) -> dict[str, Any]:
+    pages: dict[str, Any] = {
+        "type": "pages",
+        "page": page,
+        "per_page": per_page,
+        "total_pages": max(1, -(-total_count // per_page)),
+    }
+    if next_cursor is not None:
+        pages["next"] = {"per_page": per_page, "starting_after": next_cursor}
+    return {
+        "type": "conversation.list",
+        "conversations": items,
+        "total_count": total_count,
+        "pages": pages,
+    }
+
+
+def deleted(conversation_id: int) -> dict[str, Any]:
+    return {"id": str(conversation_id), "object": "conversation", "deleted": True}
+
+
+def message(
+    *,
+    kind: str,
+    message_id: int,
+    created_at: int,
+    subject: str | None,
+    body: str,
+    message_type: str,
+    conversation_id: int | None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": kind,
+        "id": str(message_id),
+        "created_at": created_at,
+        "body": body,
+        "message_type": message_type,
+    }
+    if subject is not None:
+        out["subject"] = subject
+    if conversation_id is not None:
+        out["conversation_id"] = str(conversation_id)
+    return out

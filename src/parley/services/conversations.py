@@ -1,0 +1,840 @@
+"""Conversation use cases: create, reply, manage (close, snooze, open, assign), update, delete,
+contacts, tags, redaction, listing. Decisions are the domain's (parley.domain.conversation);
+this module loads facts, persists outcomes and records outbox events."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from parley.db import admins, contacts, outbox, tags, teams
+from parley.db import conversations as store
+from parley.db.database import Row, Transaction
+from parley.domain import conversation as rules
+from parley.domain.conversation import Assignee, Author, Facts, Outcome, State
+from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
+from parley.kit import cursor
+from parley.kit.html import as_paragraphs
+from parley.services.context import Context
+
+REDACTED_BODY = "<p><i>This message was deleted</i></p>"
+PART_LIMIT = 500
+
+
+def conversation_not_found() -> NotFound:
+    return NotFound("Resource Not Found")
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    row: Row
+    contacts: list[Row]
+    tags: list[Row]
+    parts: list[Row] | None
+
+
+async def view(tx: Transaction, ctx: Context, conversation_id: int) -> ConversationView:
+    row = await store.get(tx, ctx.workspace_id, conversation_id)
+    if row is None:
+        raise conversation_not_found()
+    contact_rows = await store.contacts_of(tx, [conversation_id])
+    tag_rows = await store.tags_of(tx, [conversation_id])
+    parts = await store.parts_of(tx, conversation_id, limit=PART_LIMIT)
+    return ConversationView(
+        row, contact_rows.get(conversation_id, []), tag_rows.get(conversation_id, []), parts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPage:
+    items: list[ConversationView]
+    total_count: int
+    page: int
+    per_page: int
+    next_cursor: str | None
+
+
+async def list_page(
+    tx: Transaction, ctx: Context, *, per_page: int, starting_after: str | None
+) -> ConversationPage:
+    after: tuple[int, int] | None = None
+    page_number = 1
+    if starting_after:
+        try:
+            updated_at, last_id = cursor.decode(starting_after, 2)
+        except cursor.CursorError:
+            raise InvalidParameter(
+                "starting_after is not a valid cursor", field="starting_after"
+            ) from None
+        if not isinstance(updated_at, int) or not isinstance(last_id, int):
+            raise InvalidParameter("starting_after is not a valid cursor", field="starting_after")
+        after = (updated_at, last_id)
+        page_number = await store.count_newer(tx, ctx.workspace_id, after) // per_page + 1
+    rows = await store.page(tx, ctx.workspace_id, limit=per_page + 1, after=after)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    ids = [int(r["id"]) for r in rows]
+    contact_rows = await store.contacts_of(tx, ids)
+    tag_rows = await store.tags_of(tx, ids)
+    items = [
+        ConversationView(
+            r, contact_rows.get(int(r["id"]), []), tag_rows.get(int(r["id"]), []), None
+        )
+        for r in rows
+    ]
+    next_cursor = None
+    if more and rows:
+        next_cursor = cursor.encode([int(rows[-1]["updated_at"]), int(rows[-1]["id"])])
+    total = await store.count_visible(tx, ctx.workspace_id)
+    return ConversationPage(items, total, page_number, per_page, next_cursor)
+
+
+# ------------------------------------------------------------------------------ facts
+
+
+def facts_of(row: Row) -> Facts:
+    return Facts(
+        state=State(row["state"]),
+        admin_assignee_id=row["admin_assignee_id"],
+        team_assignee_id=row["team_assignee_id"],
+        waiting_since=row["waiting_since"],
+        snoozed_until=row["snoozed_until"],
+        read=bool(row["read"]),
+        visible=bool(row["visible"]),
+        first_contact_reply_at=row["first_contact_reply_at"],
+        teammate_ids=tuple(orjson.loads(row["teammate_ids"])),
+        part_count=int(row["part_count"]),
+        created_at=int(row["created_at"]),
+        statistics=orjson.loads(row["statistics"]),
+    )
+
+
+def _fact_columns(facts: Facts) -> dict[str, Any]:
+    return {
+        "state": facts.state.value,
+        "admin_assignee_id": facts.admin_assignee_id,
+        "team_assignee_id": facts.team_assignee_id,
+        "waiting_since": facts.waiting_since,
+        "snoozed_until": facts.snoozed_until,
+        "read": facts.read,
+        "visible": facts.visible,
+        "first_contact_reply_at": facts.first_contact_reply_at,
+        "teammate_ids": store.dumps(list(facts.teammate_ids)),
+        "part_count": facts.part_count,
+        "statistics": store.dumps(facts.statistics),
+    }
+
+
+async def _load(tx: Transaction, ctx: Context, conversation_id: int) -> Row:
+    row = await store.get(tx, ctx.workspace_id, conversation_id, lock=True)
+    if row is None:
+        raise conversation_not_found()
+    return row
+
+
+async def _apply(
+    tx: Transaction, ctx: Context, conversation_id: int, outcome: Outcome, *, now: int
+) -> list[int]:
+    """Persist an outcome: the new facts, its parts (in order) and its outbox events."""
+    part_ids: list[int] = []
+    for draft in outcome.parts:
+        part_ids.append(await store.insert_part(tx, _part_values(conversation_id, draft, now)))
+    await store.update(tx, conversation_id, {**_fact_columns(outcome.facts), "updated_at": now})
+    for topic in outcome.topics:
+        await outbox.append(
+            tx,
+            workspace_id=ctx.workspace_id,
+            topic=topic,
+            now=now,
+            payload={
+                "conversation_id": str(conversation_id),
+                "part_ids": [str(p) for p in part_ids],
+            },
+        )
+    return part_ids
+
+
+def _part_values(conversation_id: int, draft: rules.PartDraft, now: int) -> dict[str, Any]:
+    assigned = draft.assigned_to
+    return {
+        "conversation_id": conversation_id,
+        "part_type": draft.part_type,
+        "body": draft.body,
+        "created_at": draft.created_at,
+        "updated_at": now,
+        "notified_at": draft.created_at,
+        "author_type": draft.author.type,
+        "author_admin_id": draft.author.admin_id,
+        "author_contact_id": draft.author.contact_id,
+        "assigned_to_type": None if assigned is None else assigned.type,
+        "assigned_to_id": None if assigned is None or assigned.id is None else str(assigned.id),
+        "attachments": store.dumps(list(draft.attachments)),
+        "external_id": None,
+        "redacted": False,
+        "metadata": None if draft.metadata is None else store.dumps(draft.metadata),
+        "state": draft.state.value,
+        "event_details": None if draft.event_details is None else store.dumps(draft.event_details),
+        "app_package_code": None,
+    }
+
+
+def _rule(call: Any, *args: Any, **kwargs: Any) -> Outcome:
+    try:
+        outcome: Outcome = call(*args, **kwargs)
+    except rules.LifecycleError as exc:
+        raise InvalidParameter(str(exc), field=exc.field) from None
+    return outcome
+
+
+# ------------------------------------------------------------------------------ actors
+
+
+async def admin_author(tx: Transaction, ctx: Context, admin_id: int | None) -> Author:
+    """The admin acting in a request body's `admin_id`; must be a teammate of the workspace."""
+    if admin_id is None:
+        raise InvalidParameter("admin_id is required", field="admin_id", code="parameter_not_found")
+    if await admins.get(tx, ctx.workspace_id, admin_id) is None:
+        raise NotFound("Admin not found", code="admin_not_found", field="admin_id")
+    return Author("admin", admin_id=admin_id)
+
+
+async def bot_author(tx: Transaction, ctx: Context) -> Author:
+    return Author("bot", admin_id=int((await admins.bot(tx, ctx.workspace_id))["id"]))
+
+
+def contact_author(row: Row) -> Author:
+    return Author(str(row["role"]), contact_id=str(row["id"]))
+
+
+async def find_contact(
+    tx: Transaction,
+    ctx: Context,
+    *,
+    intercom_user_id: str | None = None,
+    user_id: str | None = None,
+    email: str | None = None,
+) -> Row | None:
+    if intercom_user_id is not None:
+        return await contacts.get(tx, ctx.workspace_id, intercom_user_id)
+    if user_id is not None:
+        return await contacts.find_by_external_id(tx, ctx.workspace_id, user_id)
+    if email is not None:
+        return await contacts.find_by_email(tx, ctx.workspace_id, email)
+    return None
+
+
+# ------------------------------------------------------------------------------ attachments
+
+
+def attachments_from(urls: list[str], files: list[dict[str, str]]) -> tuple[dict[str, Any], ...]:
+    out: list[dict[str, Any]] = []
+    for url in urls:
+        name = urlsplit(url).path.rsplit("/", 1)[-1] or "attachment"
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        out.append({"type": "upload", "name": name, "url": url, "content_type": content_type})
+    for index, file in enumerate(files):
+        try:
+            size = len(base64.b64decode(file["data"], validate=True))
+        except (ValueError, TypeError):
+            raise InvalidParameter(
+                "attachment_files data must be base64", field=f"attachment_files.{index}.data"
+            ) from None
+        # Parley stores no uploads: the file stays addressable as a data: URL.
+        url = f"data:{file['content_type']};base64,{file['data']}"
+        out.append(
+            {
+                "type": "upload",
+                "name": file["name"],
+                "url": url,
+                "content_type": file["content_type"],
+                "filesize": size,
+            }
+        )
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------ creating
+
+
+def _new_conversation(ctx: Context, *, now: int) -> Facts:
+    return Facts(
+        state=State.OPEN,
+        admin_assignee_id=None,
+        team_assignee_id=None,
+        waiting_since=None,
+        snoozed_until=None,
+        read=False,
+        visible=False,
+        first_contact_reply_at=None,
+        teammate_ids=(),
+        part_count=0,
+        created_at=now,
+        statistics={},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedMessage:
+    message_id: int
+    conversation_id: int
+    created_at: int
+    body: str
+    subject: str | None
+    message_type: str
+    visible: bool
+
+
+async def create_from_contact(
+    tx: Transaction,
+    ctx: Context,
+    *,
+    contact_id: str,
+    body: str,
+    subject: str | None,
+    attachment_urls: list[str],
+    created_at: int | None,
+) -> CreatedMessage:
+    contact = await contacts.get(tx, ctx.workspace_id, contact_id)
+    if contact is None:
+        raise NotFound("User Not Found", field="from.id")
+    now = ctx.clock.now()
+    at = created_at if created_at is not None else now
+    html = as_paragraphs(body)
+    message_id = await store.insert_message(
+        tx,
+        {
+            "workspace_id": ctx.workspace_id,
+            "conversation_id": None,
+            "type": "user_message",
+            "message_type": "inapp",
+            "subject": subject,
+            "body": html,
+            "admin_id": None,
+            "created_at": at,
+        },
+    )
+    facts = rules.start_by_contact(_new_conversation(ctx, now=at), now=at)
+    conversation_id = await store.insert(
+        tx,
+        {
+            **_fact_columns(facts),
+            "workspace_id": ctx.workspace_id,
+            "created_at": at,
+            "updated_at": max(at, now),
+            "title": None,
+            "priority": "none",
+            "source_type": "conversation",
+            "source_id": str(message_id),
+            "source_delivered_as": "customer_initiated",
+            "source_subject": subject or "",
+            "source_body": html,
+            "source_author_type": str(contact["role"]),
+            "source_author_admin_id": None,
+            "source_author_contact_id": contact_id,
+            "source_url": None,
+            "source_redacted": False,
+            "source_attachments": store.dumps(list(attachments_from(attachment_urls, []))),
+            "custom_attributes": "{}",
+            "conversation_rating": None,
+            "sla_applied": None,
+            "ai_agent_participated": False,
+        },
+    )
+    await store.link_message(tx, message_id, conversation_id)
+    await store.add_contact(tx, conversation_id, contact_id)
+    await contacts.touch_replied(tx, contact_id, now)
+    await outbox.append(
+        tx,
+        workspace_id=ctx.workspace_id,
+        topic="conversation.user.created",
+        now=now,
+        payload={"conversation_id": str(conversation_id), "part_ids": []},
+    )
+    return CreatedMessage(message_id, conversation_id, at, html, subject, "inapp", True)
+
+
+async def create_from_admin(
+    tx: Transaction,
+    ctx: Context,
+    *,
+    admin_id: int,
+    contact_id: str,
+    message_type: str,
+    subject: str | None,
+    body: str,
+    created_at: int | None,
+    visible: bool,
+) -> CreatedMessage:
+    """POST /messages: an admin-initiated in-app message or email, which always makes its
+    conversation; it stays out of lists until the contact replies unless `visible`."""
+    author = await admin_author(tx, ctx, admin_id)
+    contact = await contacts.get(tx, ctx.workspace_id, contact_id)
+    if contact is None:
+        raise NotFound("User Not Found", field="to.id")
+    now = ctx.clock.now()
+    at = created_at if created_at is not None else now
+    html = as_paragraphs(body)
+    message_id = await store.insert_message(
+        tx,
+        {
+            "workspace_id": ctx.workspace_id,
+            "conversation_id": None,
+            "type": "admin_message",
+            "message_type": message_type,
+            "subject": subject,
+            "body": html,
+            "admin_id": admin_id,
+            "created_at": at,
+        },
+    )
+    facts = replace(
+        _new_conversation(ctx, now=at), visible=visible, read=True, teammate_ids=(admin_id,)
+    )
+    conversation_id = await store.insert(
+        tx,
+        {
+            **_fact_columns(facts),
+            "workspace_id": ctx.workspace_id,
+            "created_at": at,
+            "updated_at": max(at, now),
+            "title": None,
+            "priority": "none",
+            "source_type": "email" if message_type == "email" else "conversation",
+            "source_id": str(message_id),
+            "source_delivered_as": "admin_initiated",
+            "source_subject": subject or "",
+            "source_body": html,
+            "source_author_type": "admin",
+            "source_author_admin_id": author.admin_id,
+            "source_author_contact_id": None,
+            "source_url": None,
+            "source_redacted": False,
+            "source_attachments": "[]",
+            "custom_attributes": "{}",
+            "conversation_rating": None,
+            "sla_applied": None,
+            "ai_agent_participated": False,
+        },
+    )
+    await store.link_message(tx, message_id, conversation_id)
+    await store.add_contact(tx, conversation_id, contact_id)
+    await contacts.touch_contacted(tx, contact_id, now)
+    await outbox.append(
+        tx,
+        workspace_id=ctx.workspace_id,
+        topic="conversation.admin.single.created",
+        now=now,
+        payload={"conversation_id": str(conversation_id), "part_ids": []},
+    )
+    return CreatedMessage(message_id, conversation_id, at, html, subject, message_type, visible)
+
+
+# ------------------------------------------------------------------------------ replying
+
+
+async def resolve(tx: Transaction, ctx: Context, reference: str, contact: Row | None) -> int:
+    """A path id, or `last`: the identified contact's most recently updated conversation."""
+    if reference == "last":
+        if contact is None:
+            raise conversation_not_found()
+        found = await store.last_for_contact(tx, ctx.workspace_id, str(contact["id"]))
+        if found is None:
+            raise conversation_not_found()
+        return found
+    if not reference.isdigit() or len(reference) > 18:
+        raise conversation_not_found()
+    return int(reference)
+
+
+async def admin_reply(
+    tx: Transaction,
+    ctx: Context,
+    reference: str,
+    *,
+    admin_id: int,
+    message_type: str,
+    body: str | None,
+    created_at: int | None,
+    reply_options: list[dict[str, str]] | None,
+    attachment_urls: list[str],
+    attachment_files: list[dict[str, str]],
+) -> tuple[int, list[int]]:
+    conversation_id = await resolve(tx, ctx, reference, None)
+    row = await _load(tx, ctx, conversation_id)
+    author = await admin_author(tx, ctx, admin_id)
+    now = ctx.clock.now()
+    at = created_at if created_at is not None else now
+    attachments = attachments_from(attachment_urls, attachment_files)
+    facts = facts_of(row)
+    if message_type == "note":
+        if not body:
+            raise InvalidParameter("body is required for a note", field="body")
+        outcome = rules.note(
+            facts, author=author, now=at, body=as_paragraphs(body), attachments=attachments
+        )
+    elif message_type == "quick_reply":
+        if not reply_options:
+            raise InvalidParameter(
+                "reply_options are required for a quick_reply", field="reply_options"
+            )
+        metadata = {
+            "quick_reply_options": [
+                {"text": o["text"], "uuid": o["uuid"], "translations": None} for o in reply_options
+            ]
+        }
+        outcome = rules.admin_reply(
+            facts,
+            author=author,
+            now=at,
+            part_type="quick_reply",
+            body=as_paragraphs(body) if body else None,
+            attachments=attachments,
+            metadata=metadata,
+        )
+    else:
+        if not body and not attachments:
+            raise InvalidParameter("body is required for a comment", field="body")
+        outcome = rules.admin_reply(
+            facts,
+            author=author,
+            now=at,
+            part_type="comment",
+            body=as_paragraphs(body) if body else None,
+            attachments=attachments,
+        )
+    return conversation_id, await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+async def contact_reply(
+    tx: Transaction,
+    ctx: Context,
+    reference: str,
+    *,
+    intercom_user_id: str | None,
+    user_id: str | None,
+    email: str | None,
+    body: str,
+    created_at: int | None,
+    attachment_urls: list[str],
+    attachment_files: list[dict[str, str]],
+    reply_options: list[dict[str, str]] | None,
+) -> tuple[int, list[int]]:
+    contact = await find_contact(
+        tx, ctx, intercom_user_id=intercom_user_id, user_id=user_id, email=email
+    )
+    if contact is None:
+        raise NotFound("User Not Found")
+    conversation_id = await resolve(tx, ctx, reference, contact)
+    row = await _load(tx, ctx, conversation_id)
+    participants = (await store.contacts_of(tx, [conversation_id])).get(conversation_id, [])
+    if str(contact["id"]) not in {str(p["id"]) for p in participants}:
+        raise Unprocessable(
+            "The contact is not a participant in this conversation", field="intercom_user_id"
+        )
+    now = ctx.clock.now()
+    at = created_at if created_at is not None else now
+    metadata = None
+    if reply_options:
+        # The contact clicked a quick-reply option: a comment carrying the option's uuid.
+        metadata = {"quick_reply_uuid": reply_options[0]["uuid"]}
+        body = body or reply_options[0]["text"]
+    outcome = rules.contact_reply(
+        facts_of(row),
+        author=contact_author(contact),
+        now=at,
+        body=as_paragraphs(body),
+        attachments=attachments_from(attachment_urls, attachment_files),
+        metadata=metadata,
+    )
+    await contacts.touch_replied(tx, str(contact["id"]), now)
+    return conversation_id, await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+# ------------------------------------------------------------------------------ managing
+
+
+async def close(
+    tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int, body: str | None
+) -> list[int]:
+    row = await _load(tx, ctx, conversation_id)
+    author = await admin_author(tx, ctx, admin_id)
+    now = ctx.clock.now()
+    outcome = rules.close(
+        facts_of(row), author=author, now=now, body=as_paragraphs(body) if body else None
+    )
+    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+async def snooze(
+    tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int, until: int
+) -> list[int]:
+    row = await _load(tx, ctx, conversation_id)
+    author = await admin_author(tx, ctx, admin_id)
+    now = ctx.clock.now()
+    outcome = _rule(rules.snooze, facts_of(row), author=author, now=now, until=until)
+    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+async def open_(tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int) -> list[int]:
+    row = await _load(tx, ctx, conversation_id)
+    author = await admin_author(tx, ctx, admin_id)
+    now = ctx.clock.now()
+    outcome = rules.open_(facts_of(row), author=author, now=now)
+    if not outcome.parts:
+        return []
+    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+async def assign(
+    tx: Transaction,
+    ctx: Context,
+    conversation_id: int,
+    *,
+    admin_id: int,
+    assignee_type: str,
+    assignee_id: int,
+    body: str | None,
+) -> list[int]:
+    row = await _load(tx, ctx, conversation_id)
+    author = await admin_author(tx, ctx, admin_id)
+    target: int | None = assignee_id or None  # 0 means nobody
+    if target is not None:
+        exists = (
+            await admins.get(tx, ctx.workspace_id, target)
+            if assignee_type == "admin"
+            else await teams.get(tx, ctx.workspace_id, target)
+        )
+        if exists is None:
+            raise NotFound(
+                f"Assignee not found: no {assignee_type} {target}",
+                code="assignee_not_found",
+                field="assignee_id",
+            )
+    now = ctx.clock.now()
+    outcome = _rule(
+        rules.assign,
+        facts_of(row),
+        author=author,
+        now=now,
+        assignee=Assignee(assignee_type, target),
+        body=as_paragraphs(body) if body else None,
+    )
+    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+# ------------------------------------------------------------------------------ updating
+
+CUSTOM_VALUE = (str, int, float, bool, type(None))
+
+
+async def update(
+    tx: Transaction,
+    ctx: Context,
+    conversation_id: int,
+    *,
+    read: bool | None,
+    title: str | None,
+    title_set: bool,
+    custom_attributes: dict[str, Any] | None,
+) -> None:
+    row = await _load(tx, ctx, conversation_id)
+    now = ctx.clock.now()
+    values: dict[str, Any] = {}
+    if read is not None:
+        values["read"] = read
+    if title_set:
+        values["title"] = title
+    changed: dict[str, Any] = {}
+    if custom_attributes is not None:
+        current = orjson.loads(row["custom_attributes"])
+        for name, value in custom_attributes.items():
+            if not isinstance(value, CUSTOM_VALUE):
+                raise InvalidParameter(
+                    f"custom attribute {name!r} must be a string, number, boolean or null",
+                    field=f"custom_attributes.{name}",
+                )
+            if current.get(name, object()) != value:
+                changed[name] = value
+        current.update(changed)
+        values["custom_attributes"] = store.dumps(current)
+    if changed:
+        outcome = rules.attribute_updates(
+            facts_of(row), bot=await bot_author(tx, ctx), now=now, changes=changed
+        )
+        await _apply(tx, ctx, conversation_id, outcome, now=now)
+    if values:
+        values["updated_at"] = now
+        await store.update(tx, conversation_id, values)
+
+
+async def delete(tx: Transaction, ctx: Context, conversation_id: int) -> None:
+    await _load(tx, ctx, conversation_id)
+    await store.delete(tx, ctx.workspace_id, conversation_id)
+    await outbox.append(
+        tx,
+        workspace_id=ctx.workspace_id,
+        topic="conversation.deleted",
+        now=ctx.clock.now(),
+        payload={"conversation_id": str(conversation_id)},
+    )
+
+
+# ------------------------------------------------------------------------------ contacts
+
+
+async def attach_contact(
+    tx: Transaction,
+    ctx: Context,
+    conversation_id: int,
+    *,
+    admin_id: int,
+    intercom_user_id: str | None,
+    user_id: str | None,
+    email: str | None,
+) -> Row:
+    row = await _load(tx, ctx, conversation_id)
+    author = await admin_author(tx, ctx, admin_id)
+    now = ctx.clock.now()
+    contact = await find_contact(
+        tx, ctx, intercom_user_id=intercom_user_id, user_id=user_id, email=email
+    )
+    if contact is None:
+        if email is None:
+            raise NotFound("User Not Found", field="customer")
+        # An unknown email makes a new lead (per the description of this endpoint).
+        new_id = ctx.ids.contact_id()
+        await contacts.insert(
+            tx, id=new_id, workspace_id=ctx.workspace_id, role="lead", now=now, email=email
+        )
+        contact = await contacts.get(tx, ctx.workspace_id, new_id)
+        assert contact is not None
+    if await store.add_contact(tx, conversation_id, str(contact["id"])):
+        outcome = rules.participant_change(facts_of(row), author=author, now=now, added=True)
+        await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return contact
+
+
+async def detach_contact(
+    tx: Transaction, ctx: Context, conversation_id: int, contact_id: str, *, admin_id: int
+) -> None:
+    row = await _load(tx, ctx, conversation_id)
+    author = await admin_author(tx, ctx, admin_id)
+    participants = (await store.contacts_of(tx, [conversation_id])).get(conversation_id, [])
+    if contact_id not in {str(p["id"]) for p in participants}:
+        raise NotFound("User Not Found")
+    if len(participants) == 1:
+        raise Unprocessable("Removing the last customer is not allowed")
+    now = ctx.clock.now()
+    await store.remove_contact(tx, conversation_id, contact_id)
+    outcome = rules.participant_change(facts_of(row), author=author, now=now, added=False)
+    await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+# ------------------------------------------------------------------------------ tags
+
+
+async def tag(
+    tx: Transaction, ctx: Context, conversation_id: int, tag_id: int, *, admin_id: int
+) -> Row:
+    await _conversation_for_tagging(tx, ctx, conversation_id)
+    await admin_author(tx, ctx, admin_id)
+    if await tags.get(tx, ctx.workspace_id, tag_id) is None:
+        raise NotFound("Tag not found", code="tag_not_found", field="id")
+    now = ctx.clock.now()
+    if await store.tag_of(tx, conversation_id, tag_id) is None:
+        await store.add_tag(tx, conversation_id, tag_id, admin_id=admin_id, now=now)
+        await store.update(tx, conversation_id, {"updated_at": now})
+        await outbox.append(
+            tx,
+            workspace_id=ctx.workspace_id,
+            topic="conversation_part.tag.created",
+            now=now,
+            payload={"conversation_id": str(conversation_id), "tag_ids": [str(tag_id)]},
+        )
+    applied = await store.tag_of(tx, conversation_id, tag_id)
+    assert applied is not None
+    return applied
+
+
+async def untag(
+    tx: Transaction, ctx: Context, conversation_id: int, tag_id: int, *, admin_id: int
+) -> Row:
+    await _conversation_for_tagging(tx, ctx, conversation_id)
+    await admin_author(tx, ctx, admin_id)
+    applied = await store.tag_of(tx, conversation_id, tag_id)
+    if applied is None:
+        raise NotFound("Tag not found", code="tag_not_found")
+    await store.remove_tag(tx, conversation_id, tag_id)
+    await store.update(tx, conversation_id, {"updated_at": ctx.clock.now()})
+    return applied
+
+
+async def _conversation_for_tagging(tx: Transaction, ctx: Context, conversation_id: int) -> None:
+    if await store.get(tx, ctx.workspace_id, conversation_id, lock=True) is None:
+        raise NotFound("Conversation not found")
+
+
+# ------------------------------------------------------------------------------ redaction
+
+
+async def redact_part(tx: Transaction, ctx: Context, conversation_id: int, part_id: int) -> None:
+    await _load(tx, ctx, conversation_id)
+    part = await store.get_part(tx, conversation_id, part_id)
+    if part is None:
+        raise NotFound(
+            "Conversation part or message not found", code="conversation_part_or_message_not_found"
+        )
+    if part["body"] is None:
+        raise not_redactable("a part without a body cannot be redacted")
+    now = ctx.clock.now()
+    await store.redact_part(tx, part_id, body=REDACTED_BODY, now=now)
+    await store.update(tx, conversation_id, {"updated_at": now})
+    await outbox.append(
+        tx,
+        workspace_id=ctx.workspace_id,
+        topic="conversation_part.redacted",
+        now=now,
+        payload={"conversation_id": str(conversation_id), "part_ids": [str(part_id)]},
+    )
+
+
+async def redact_source(
+    tx: Transaction, ctx: Context, conversation_id: int, source_id: str
+) -> None:
+    row = await _load(tx, ctx, conversation_id)
+    if row["source_id"] != source_id:
+        raise NotFound(
+            "Conversation part or message not found", code="conversation_part_or_message_not_found"
+        )
+    if row["source_author_type"] == "admin":
+        raise not_redactable("only a source message written by a contact can be redacted")
+    now = ctx.clock.now()
+    await store.update(
+        tx,
+        conversation_id,
+        {
+            "source_body": REDACTED_BODY,
+            "source_redacted": True,
+            "source_attachments": "[]",
+            "updated_at": now,
+        },
+    )
+    await outbox.append(
+        tx,
+        workspace_id=ctx.workspace_id,
+        topic="conversation_part.redacted",
+        now=now,
+        payload={"conversation_id": str(conversation_id), "source_id": source_id},
+    )
+
+
+def not_redactable(message: str) -> ParleyError:
+    return InvalidParameter(message, code="conversation_part_not_redactable")

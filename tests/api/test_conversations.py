@@ -1,0 +1,962 @@
+"""Conversations through the API: every endpoint, the lifecycle rules, and each error path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from parley.db import outbox
+from parley.db.database import Database
+from parley.kit.clock import FrozenClock
+from parley.kit.ids import IdFactory
+from parley.services import conversations as conversation_service
+from parley.services.context import Context
+from parley.services.workspaces import CreatedWorkspace
+from tests.conftest import ValidatingClient
+from tests.factories import create_admin, create_contact, create_tag, create_team
+
+
+@dataclass
+class World:
+    api: ValidatingClient
+    db: Database
+    clock: FrozenClock
+    ids: IdFactory
+    ws: CreatedWorkspace
+    admin: int
+    contact: str
+
+    async def start(self, body: str = "Hello, I need help") -> str:
+        response = await self.api.post(
+            "/conversations", json={"from": {"type": "user", "id": self.contact}, "body": body}
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["conversation_id"])
+
+    async def get(self, cid: str, **params: Any) -> dict[str, Any]:
+        response = await self.api.get(f"/conversations/{cid}", params=params)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def admin_reply(
+        self,
+        cid: str,
+        body: str = "On it",
+        *,
+        kind: str = "comment",
+        admin: int | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        payload = {
+            "message_type": kind,
+            "type": "admin",
+            "admin_id": str(admin or self.admin),
+            "body": body,
+            **extra,
+        }
+        response = await self.api.post(f"/conversations/{cid}/reply", json=payload)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def contact_reply(self, cid: str, body: str = "Any news?") -> dict[str, Any]:
+        payload = {
+            "message_type": "comment",
+            "type": "user",
+            "intercom_user_id": self.contact,
+            "body": body,
+        }
+        response = await self.api.post(f"/conversations/{cid}/reply", json=payload)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def manage(self, cid: str, **payload: Any) -> dict[str, Any]:
+        response = await self.api.post(
+            f"/conversations/{cid}/parts", json={"admin_id": str(self.admin), **payload}
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@pytest.fixture
+async def world(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> World:
+    contact = await create_contact(
+        db, workspace, ids, clock, email="carol@example.com", external_id="carol-1", name="Carol"
+    )
+    return World(api, db, clock, ids, workspace, workspace.owner_admin_id, contact)
+
+
+def part_types(conversation: dict[str, Any]) -> list[str]:
+    return [p["part_type"] for p in conversation["conversation_parts"]["conversation_parts"]]
+
+
+def last_part(conversation: dict[str, Any]) -> dict[str, Any]:
+    part: dict[str, Any] = conversation["conversation_parts"]["conversation_parts"][-1]
+    return part
+
+
+# ------------------------------------------------------------------------------ create
+
+
+async def test_create_from_contact_returns_a_user_message(world: World) -> None:
+    response = await world.api.post(
+        "/conversations", json={"from": {"type": "user", "id": world.contact}, "body": "Hi <b>"}
+    )
+    assert response.status_code == 200
+    message = response.json()
+    assert message["type"] == "user_message"
+    assert message["message_type"] == "inapp"
+    assert message["body"] == "<p>Hi &lt;b&gt;</p>"  # plain text is escaped, never rendered
+    conversation = await world.get(message["conversation_id"])
+    assert conversation["state"] == "open"
+    assert conversation["open"] is True
+    assert conversation["read"] is False
+    assert conversation["waiting_since"] == world.clock.now()
+    assert conversation["source"]["id"] == message["id"]
+    assert conversation["source"]["delivered_as"] == "customer_initiated"
+    assert conversation["source"]["author"]["id"] == world.contact
+    assert conversation["source"]["author"]["type"] == "user"
+    assert conversation["contacts"]["contacts"] == [
+        {"type": "contact", "id": world.contact, "external_id": "carol-1"}
+    ]
+    assert conversation["first_contact_reply"] == {
+        "created_at": world.clock.now(),
+        "type": "conversation",
+        "url": None,
+    }
+    assert conversation["admin_assignee_id"] is None
+    assert conversation["priority"] == "not_priority"
+    assert conversation["conversation_parts"]["total_count"] == 0
+    assert conversation["statistics"]["first_contact_reply_at"] == world.clock.now()
+
+
+async def test_create_errors(world: World, anon: ValidatingClient) -> None:
+    unknown = await world.api.post(
+        "/conversations", json={"from": {"type": "user", "id": "a" * 24}, "body": "x"}
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["message"] == "User Not Found"
+    missing = await world.api.post("/conversations", json={"from": {"type": "user", "id": "x"}})
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["field"] == "body"
+    wrong = await world.api.post(
+        "/conversations", json={"from": {"type": "admin", "id": world.contact}, "body": "x"}
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"][0]["field"] == "from.type"
+    not_object = await world.api.post("/conversations", json=[1, 2])
+    assert not_object.status_code == 400
+    assert (await anon.post("/conversations", json={})).status_code == 401
+    listing = (await world.api.get("/conversations")).json()
+    assert listing["total_count"] == 0  # nothing was left behind by the failures
+
+
+# ------------------------------------------------------------------------------ replies
+
+
+async def test_admin_reply_clears_waiting_and_records_teammate(world: World) -> None:
+    cid = await world.start()
+    world.clock.advance(60)
+    conversation = await world.admin_reply(cid, "We are looking into it")
+    assert part_types(conversation) == ["comment"]
+    part = last_part(conversation)
+    assert part["body"] == "<p>We are looking into it</p>"
+    assert part["author"]["type"] == "admin"
+    assert part["author"]["id"] == str(world.admin)
+    assert part["author"]["name"] == "Olivia Owner"
+    assert conversation["waiting_since"] is None
+    assert conversation["teammates"]["admins"] == [{"type": "admin", "id": str(world.admin)}]
+    assert conversation["statistics"]["first_admin_reply_at"] == world.clock.now()
+    assert conversation["statistics"]["time_to_admin_reply"] == 60
+    assert conversation["updated_at"] == world.clock.now()
+
+
+async def test_waiting_since_starts_at_first_unanswered_contact_reply(world: World) -> None:
+    cid = await world.start()
+    start = world.clock.now()
+    world.clock.advance(30)
+    conversation = await world.contact_reply(cid)
+    assert conversation["waiting_since"] == start
+    world.clock.advance(30)
+    await world.admin_reply(cid)
+    world.clock.advance(30)
+    conversation = await world.contact_reply(cid)
+    assert conversation["waiting_since"] == world.clock.now()
+    assert conversation["statistics"]["last_contact_reply_at"] == world.clock.now()
+
+
+async def test_note_changes_neither_state_nor_waiting_since(world: World) -> None:
+    cid = await world.start()
+    closed = await world.manage(cid, message_type="close", type="admin")
+    waiting = closed["waiting_since"]
+    conversation = await world.admin_reply(cid, "internal <b>only</b>", kind="note")
+    assert last_part(conversation)["part_type"] == "note"
+    assert last_part(conversation)["body"] == "<p>internal &lt;b&gt;only&lt;/b&gt;</p>"
+    assert conversation["state"] == "closed"
+    assert conversation["waiting_since"] == waiting
+    reopened = await world.contact_reply(cid)
+    noted = await world.admin_reply(cid, "<p>html note</p>", kind="note")
+    assert noted["waiting_since"] == reopened["waiting_since"] is not None
+    assert last_part(noted)["body"] == "<p>html note</p>"
+
+
+async def test_quick_reply_and_attachments(world: World) -> None:
+    cid = await world.start()
+    options = [
+        {"text": "Yes", "uuid": "11111111-1111-4111-8111-111111111111"},
+        {"text": "No", "uuid": "22222222-2222-4222-8222-222222222222"},
+    ]
+    conversation = await world.admin_reply(cid, "", kind="quick_reply", reply_options=options)
+    part = last_part(conversation)
+    assert part["part_type"] == "quick_reply"
+    assert part["body"] is None
+    assert [o["text"] for o in part["metadata"]["quick_reply_options"]] == ["Yes", "No"]
+    conversation = await world.admin_reply(
+        cid, "see attached", attachment_urls=["https://example.com/files/report.pdf"]
+    )
+    attachment = last_part(conversation)["attachments"][0]
+    assert attachment["name"] == "report.pdf"
+    assert attachment["content_type"] == "application/pdf"
+    bad = await world.api.post(
+        f"/conversations/{cid}/reply",
+        json={"message_type": "quick_reply", "type": "admin", "admin_id": world.admin},
+    )
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "reply_options"
+
+
+async def test_contact_can_reply_by_email_user_id_and_to_last(world: World) -> None:
+    cid = await world.start()
+    await world.admin_reply(cid)
+    for identifier in ({"email": "carol@example.com"}, {"user_id": "carol-1"}):
+        response = await world.api.post(
+            f"/conversations/{cid}/reply",
+            json={"message_type": "comment", "type": "user", "body": "again", **identifier},
+        )
+        assert response.status_code == 200
+        assert last_part(response.json())["author"]["id"] == world.contact
+    last = await world.api.post(
+        "/conversations/last/reply",
+        json={
+            "message_type": "comment",
+            "type": "user",
+            "intercom_user_id": world.contact,
+            "body": "to the last one",
+        },
+    )
+    assert last.status_code == 200
+    assert last.json()["id"] == cid
+    admin_last = await world.api.post(
+        "/conversations/last/reply",
+        json={"message_type": "comment", "type": "admin", "admin_id": world.admin, "body": "x"},
+    )
+    assert admin_last.status_code == 404
+
+
+async def test_contact_quick_reply_selection_is_a_comment_with_the_uuid(world: World) -> None:
+    cid = await world.start()
+    uuid = "33333333-3333-4333-8333-333333333333"
+    response = await world.api.post(
+        f"/conversations/{cid}/reply",
+        json={
+            "message_type": "quick_reply",
+            "type": "user",
+            "intercom_user_id": world.contact,
+            "reply_options": [{"text": "Yes please", "uuid": uuid}],
+        },
+    )
+    assert response.status_code == 200
+    part = last_part(response.json())
+    assert part["part_type"] == "comment"
+    assert part["body"] == "<p>Yes please</p>"
+    assert part["metadata"] == {"quick_reply_uuid": uuid}
+
+
+async def test_reply_errors(world: World) -> None:
+    cid = await world.start()
+    cases: list[tuple[str, dict[str, Any], int, str | None]] = [
+        (cid, {"message_type": "comment", "admin_id": world.admin, "body": "x"}, 400, "type"),
+        (
+            cid,
+            {"message_type": "shout", "type": "admin", "admin_id": world.admin, "body": "x"},
+            400,
+            "message_type",
+        ),
+        (cid, {"message_type": "comment", "type": "admin", "body": "x"}, 400, "admin_id"),
+        (
+            cid,
+            {"message_type": "comment", "type": "admin", "admin_id": "abc", "body": "x"},
+            400,
+            "admin_id",
+        ),
+        (
+            cid,
+            {"message_type": "comment", "type": "admin", "admin_id": 987654, "body": "x"},
+            404,
+            "admin_id",
+        ),
+        (cid, {"message_type": "comment", "type": "admin", "admin_id": world.admin}, 400, "body"),
+        (
+            cid,
+            {"message_type": "note", "type": "admin", "admin_id": world.admin, "body": ""},
+            400,
+            "body",
+        ),
+        (cid, {"message_type": "comment", "type": "user", "body": "x"}, 400, None),
+        (
+            cid,
+            {"message_type": "comment", "type": "user", "email": "who@x.org", "body": "x"},
+            404,
+            None,
+        ),
+        (
+            "424242",
+            {"message_type": "comment", "type": "admin", "admin_id": world.admin, "body": "x"},
+            404,
+            None,
+        ),
+        (
+            "nonsense",
+            {"message_type": "comment", "type": "admin", "admin_id": world.admin, "body": "x"},
+            404,
+            None,
+        ),
+        (
+            cid,
+            {
+                "message_type": "comment",
+                "type": "admin",
+                "admin_id": world.admin,
+                "body": "x",
+                "created_at": "yesterday",
+            },
+            400,
+            "created_at",
+        ),
+    ]
+    for target, payload, status, field in cases:
+        response = await world.api.post(f"/conversations/{target}/reply", json=payload)
+        assert response.status_code == status, (payload, response.text)
+        if field:
+            assert response.json()["errors"][0].get("field") == field, (payload, response.text)
+    conversation = await world.get(cid)
+    assert conversation["conversation_parts"]["total_count"] == 0
+    stranger = await create_contact(world.db, world.ws, world.ids, world.clock, email="s@x.org")
+    response = await world.api.post(
+        f"/conversations/{cid}/reply",
+        json={
+            "message_type": "comment",
+            "type": "user",
+            "intercom_user_id": stranger,
+            "body": "hi",
+        },
+    )
+    assert response.status_code == 422
+
+
+# ------------------------------------------------------------------------------ lifecycle
+
+
+async def test_close_with_body_then_contact_reply_reopens(world: World) -> None:
+    cid = await world.start()
+    conversation = await world.manage(cid, message_type="close", type="admin", body="Goodbye :)")
+    part = last_part(conversation)
+    assert part["part_type"] == "close"
+    assert part["body"] == "<p>Goodbye :)</p>"
+    assert part["state"] == "closed"
+    assert conversation["state"] == "closed"
+    assert conversation["open"] is False
+    assert conversation["waiting_since"] is None
+    assert conversation["statistics"]["last_closed_by_id"] == str(world.admin)
+    world.clock.advance(100)
+    conversation = await world.contact_reply(cid, "Actually, one more thing")
+    part = last_part(conversation)
+    assert part["part_type"] == "open"
+    assert part["body"] == "<p>Actually, one more thing</p>"
+    assert part["author"]["type"] == "user"
+    assert conversation["state"] == "open"
+    assert conversation["waiting_since"] == world.clock.now()
+    assert conversation["statistics"]["count_reopens"] == 1
+
+
+async def test_snooze_keeps_open_true_and_needs_a_future_time(world: World) -> None:
+    cid = await world.start()
+    until = world.clock.now() + 3600
+    conversation = await world.manage(cid, message_type="snoozed", snoozed_until=until)
+    assert conversation["state"] == "snoozed"
+    assert conversation["open"] is True
+    assert conversation["snoozed_until"] == until
+    assert last_part(conversation)["part_type"] == "snoozed"
+    assert last_part(conversation)["body"] is None
+    for bad in (world.clock.now(), world.clock.now() - 10):
+        response = await world.api.post(
+            f"/conversations/{cid}/parts",
+            json={"message_type": "snoozed", "admin_id": world.admin, "snoozed_until": bad},
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "snoozed_until"
+    opened = await world.manage(cid, message_type="open")
+    assert opened["state"] == "open"
+    assert opened["snoozed_until"] is None
+    assert last_part(opened)["part_type"] == "open"
+    again = await world.manage(cid, message_type="open")
+    assert part_types(again) == part_types(opened)  # opening an open conversation is a no-op
+
+
+async def test_replies_unsnooze_unless_by_the_assignee(world: World) -> None:
+    cid = await world.start()
+    other = await create_admin(world.db, world.ws, world.clock, name="Ann", email="ann@x.org")
+    await world.manage(cid, message_type="assignment", type="admin", assignee_id=str(world.admin))
+    until = world.clock.now() + 3600
+    await world.manage(cid, message_type="snoozed", snoozed_until=until)
+    by_assignee = await world.admin_reply(cid, "still snoozed")
+    assert by_assignee["state"] == "snoozed"
+    noted = await world.admin_reply(cid, "a note", kind="note", admin=other)
+    assert noted["state"] == "snoozed"  # notes never change state
+    by_other = await world.admin_reply(cid, "waking it", admin=other)
+    assert by_other["state"] == "open"
+    assert by_other["snoozed_until"] is None
+    await world.manage(cid, message_type="snoozed", snoozed_until=until)
+    by_contact = await world.contact_reply(cid)
+    assert by_contact["state"] == "open"
+
+
+async def test_assign_to_admin_team_and_nobody(world: World) -> None:
+    cid = await world.start()
+    team = await create_team(world.db, world.ws, world.clock, name="Billing")
+    conversation = await world.manage(
+        cid,
+        message_type="assignment",
+        type="admin",
+        assignee_id=str(world.admin),
+        body="Taking this",
+    )
+    part = last_part(conversation)
+    assert part["part_type"] == "assignment"
+    assert part["assigned_to"] == {"type": "admin", "id": str(world.admin)}
+    assert part["body"] == "<p>Taking this</p>"
+    assert conversation["admin_assignee_id"] == world.admin
+    conversation = await world.manage(cid, message_type="assignment", type="team", assignee_id=team)
+    assert conversation["team_assignee_id"] == team
+    assert conversation["admin_assignee_id"] == world.admin  # both can be set
+    conversation = await world.manage(cid, message_type="assignment", type="admin", assignee_id="0")
+    assert conversation["admin_assignee_id"] is None
+    assert last_part(conversation)["assigned_to"] == {"type": "nobody_admin", "id": None}
+    assert conversation["statistics"]["count_assignments"] == 2
+    unassigned_216 = await world.api.get(
+        f"/conversations/{cid}", headers={"Intercom-Version": "2.16"}
+    )
+    assert unassigned_216.json()["admin_assignee_id"] == 0
+    assert unassigned_216.json()["priority"] == "none"
+
+
+async def test_assigning_a_closed_conversation_reopens_it(world: World) -> None:
+    cid = await world.start()
+    await world.manage(cid, message_type="close", type="admin")
+    conversation = await world.manage(
+        cid, message_type="assignment", type="admin", assignee_id=world.admin
+    )
+    assert last_part(conversation)["part_type"] == "assign_and_reopen"
+    assert conversation["state"] == "open"
+    assert conversation["statistics"]["count_reopens"] == 1
+
+
+async def test_manage_errors(world: World) -> None:
+    cid = await world.start()
+    cases: list[tuple[dict[str, Any], int, str | None]] = [
+        ({}, 400, "message_type"),
+        ({"message_type": "explode", "admin_id": world.admin}, 400, "message_type"),
+        ({"message_type": "close", "admin_id": world.admin}, 400, "type"),
+        ({"message_type": "snoozed", "admin_id": world.admin}, 400, "snoozed_until"),
+        (
+            {"message_type": "snoozed", "admin_id": world.admin, "snoozed_until": "soon"},
+            400,
+            "snoozed_until",
+        ),
+        (
+            {"message_type": "assignment", "type": "admin", "admin_id": world.admin},
+            400,
+            "assignee_id",
+        ),
+        (
+            {
+                "message_type": "assignment",
+                "type": "admin",
+                "admin_id": world.admin,
+                "assignee_id": "999999",
+            },
+            404,
+            "assignee_id",
+        ),
+        (
+            {
+                "message_type": "assignment",
+                "type": "team",
+                "admin_id": world.admin,
+                "assignee_id": "999999",
+            },
+            404,
+            "assignee_id",
+        ),
+        (
+            {
+                "message_type": "assignment",
+                "type": "robot",
+                "admin_id": world.admin,
+                "assignee_id": "1",
+            },
+            400,
+            "type",
+        ),
+        ({"message_type": "open", "admin_id": "404040"}, 404, "admin_id"),
+    ]
+    for payload, status, field in cases:
+        response = await world.api.post(f"/conversations/{cid}/parts", json=payload)
+        assert response.status_code == status, (payload, response.text)
+        assert response.json()["errors"][0].get("field") == field, (payload, response.text)
+    missing = await world.api.post(
+        "/conversations/77777/parts", json={"message_type": "open", "admin_id": world.admin}
+    )
+    assert missing.status_code == 404
+    conversation = await world.get(cid)
+    assert conversation["conversation_parts"]["total_count"] == 0
+    assert conversation["state"] == "open"
+
+
+# ------------------------------------------------------------------------------ read paths
+
+
+async def test_display_as_plaintext(world: World) -> None:
+    cid = await world.start("Hello\nthere")
+    await world.admin_reply(cid, "<p>Fixed &amp; <b>done</b></p>")
+    conversation = await world.get(cid, display_as="plaintext")
+    assert conversation["source"]["body"] == "Hello\nthere"
+    assert last_part(conversation)["body"] == "Fixed & done"
+
+
+async def test_list_walks_every_conversation_once_with_cursors(world: World) -> None:
+    created = []
+    for n in range(7):
+        world.clock.advance(10)
+        created.append(await world.start(f"conversation {n}"))
+    seen: list[str] = []
+    params: dict[str, Any] = {"per_page": 3}
+    pages = 0
+    while True:
+        body = (await world.api.get("/conversations", params=params)).json()
+        pages += 1
+        assert body["total_count"] == 7
+        assert body["pages"]["page"] == pages
+        assert body["pages"]["total_pages"] == 3
+        assert all("conversation_parts" not in c for c in body["conversations"])
+        seen.extend(c["id"] for c in body["conversations"])
+        if "next" not in body["pages"]:
+            break
+        params = {"per_page": 3, "starting_after": body["pages"]["next"]["starting_after"]}
+    assert pages == 3
+    assert seen == list(reversed(created))  # most recently updated first
+
+
+async def test_list_errors(world: World) -> None:
+    for params in (
+        {"per_page": 0},
+        {"per_page": 151},
+        {"per_page": "ten"},
+        {"starting_after": "!!!"},
+        {"starting_after": "WzFd"},
+    ):
+        response = await world.api.get("/conversations", params=params)
+        assert response.status_code == 400, params
+        assert response.json()["errors"][0]["field"] in {"per_page", "starting_after"}
+
+
+async def test_retrieve_caps_parts_at_the_500_most_recent(world: World) -> None:
+    cid = await world.start()
+    # 502 notes written through the service in one transaction (through HTTP each response
+    # would carry up to 500 parts, and validating them all makes the test needlessly slow).
+    ctx = Context(world.clock, world.ids, world.ws.workspace_id, world.admin)
+    async with world.db.transaction(write=True) as tx:
+        for n in range(502):
+            await conversation_service.admin_reply(
+                tx,
+                ctx,
+                cid,
+                admin_id=world.admin,
+                message_type="note",
+                body=f"reply {n}",
+                created_at=None,
+                reply_options=None,
+                attachment_urls=[],
+                attachment_files=[],
+            )
+    conversation = await world.get(cid)
+    parts = conversation["conversation_parts"]["conversation_parts"]
+    assert len(parts) == 500
+    assert conversation["conversation_parts"]["total_count"] == 502
+    assert parts[0]["body"] == "<p>reply 2</p>"
+    assert parts[-1]["body"] == "<p>reply 501</p>"
+
+
+# ------------------------------------------------------------------------------ update/delete
+
+
+async def test_update_read_title_and_custom_attributes(world: World) -> None:
+    cid = await world.start()
+    response = await world.api.put(
+        f"/conversations/{cid}",
+        json={
+            "read": True,
+            "title": "Refund",
+            "custom_attributes": {"issue_type": "billing", "n": 3},
+        },
+    )
+    assert response.status_code == 200
+    conversation = response.json()
+    assert conversation["read"] is True
+    assert conversation["title"] == "Refund"
+    assert conversation["custom_attributes"] == {"issue_type": "billing", "n": 3}
+    parts = conversation["conversation_parts"]["conversation_parts"]
+    assert [p["part_type"] for p in parts] == ["conversation_attribute_updated_by_admin"] * 2
+    assert parts[0]["author"]["type"] == "bot"
+    assert parts[0]["event_details"] == {
+        "attribute": {"name": "issue_type"},
+        "value": {"name": "billing"},
+    }
+    same = (
+        await world.api.put(
+            f"/conversations/{cid}", json={"custom_attributes": {"issue_type": "billing"}}
+        )
+    ).json()
+    assert same["conversation_parts"]["total_count"] == 2  # unchanged values write no part
+    for payload, field in (
+        ({"read": "yes"}, "read"),
+        ({"title": 5}, "title"),
+        ({"custom_attributes": {"x": {"nested": 1}}}, "custom_attributes.x"),
+        ({"custom_attributes": [1]}, "custom_attributes"),
+    ):
+        bad = await world.api.put(f"/conversations/{cid}", json=payload)
+        assert bad.status_code == 400, payload
+        assert bad.json()["errors"][0]["field"] == field
+    assert (await world.api.put("/conversations/999999", json={"read": True})).status_code == 404
+
+
+async def test_delete(world: World) -> None:
+    cid = await world.start()
+    await world.admin_reply(cid)
+    response = await world.api.delete(f"/conversations/{cid}")
+    assert response.status_code == 200
+    assert response.json() == {"id": cid, "object": "conversation", "deleted": True}
+    assert (await world.api.get(f"/conversations/{cid}")).status_code == 404
+    assert (await world.api.delete(f"/conversations/{cid}")).status_code == 404
+
+
+# ------------------------------------------------------------------------------ contacts
+
+
+async def test_attach_and_detach_contacts(world: World) -> None:
+    cid = await world.start()
+    other = await create_contact(world.db, world.ws, world.ids, world.clock, email="d@x.org")
+    response = await world.api.post(
+        f"/conversations/{cid}/customers",
+        json={"admin_id": world.admin, "customer": {"intercom_user_id": other}},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert [c["id"] for c in body["contacts"]["contacts"]] == [world.contact, other]
+    assert body["customers"] == [
+        {"type": "user", "id": world.contact},
+        {"type": "user", "id": other},
+    ]
+    assert last_part(body)["part_type"] == "participant_added"
+    by_email = await world.api.post(
+        f"/conversations/{cid}/customers",
+        json={"admin_id": world.admin, "customer": {"email": "new.lead@example.com"}},
+    )
+    assert by_email.status_code == 200
+    assert by_email.json()["customers"][-1]["type"] == "lead"
+    detached = await world.api.request(
+        "DELETE", f"/conversations/{cid}/customers/{other}", json={"admin_id": world.admin}
+    )
+    assert detached.status_code == 200
+    assert other not in [c["id"] for c in detached.json()["contacts"]["contacts"]]
+    assert last_part(detached.json())["part_type"] == "participant_removed"
+
+
+async def test_contact_errors_and_the_last_contact_stays(world: World) -> None:
+    cid = await world.start()
+    last = await world.api.request(
+        "DELETE", f"/conversations/{cid}/customers/{world.contact}", json={"admin_id": world.admin}
+    )
+    assert last.status_code == 422
+    assert last.json()["errors"][0] == {
+        "code": "parameter_invalid",
+        "message": "Removing the last customer is not allowed",
+    }
+    stranger = await world.api.request(
+        "DELETE", f"/conversations/{cid}/customers/{'b' * 24}", json={"admin_id": world.admin}
+    )
+    assert stranger.status_code == 404
+    assert stranger.json()["errors"][0]["message"] == "User Not Found"
+    for payload in (
+        {"admin_id": world.admin},
+        {"admin_id": world.admin, "customer": {}},
+        {"customer": {"email": "a@b.c"}},
+        {"admin_id": world.admin, "customer": {"email": "a@b.c", "user_id": "u"}},
+    ):
+        response = await world.api.post(f"/conversations/{cid}/customers", json=payload)
+        assert response.status_code == 400, payload
+    unknown = await world.api.post(
+        f"/conversations/{cid}/customers",
+        json={"admin_id": world.admin, "customer": {"user_id": "nobody"}},
+    )
+    assert unknown.status_code == 404
+    assert len((await world.get(cid))["contacts"]["contacts"]) == 1
+
+
+# ------------------------------------------------------------------------------ tags
+
+
+async def test_tag_and_untag(world: World) -> None:
+    cid = await world.start()
+    tag = await create_tag(world.db, world.ws, world.clock, name="vip")
+    response = await world.api.post(
+        f"/conversations/{cid}/tags", json={"id": str(tag), "admin_id": str(world.admin)}
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "type": "tag",
+        "id": str(tag),
+        "name": "vip",
+        "applied_at": world.clock.now(),
+        "applied_by": {"type": "admin", "id": str(world.admin)},
+    }
+    conversation = await world.get(cid)
+    assert [t["name"] for t in conversation["tags"]["tags"]] == ["vip"]
+    removed = await world.api.request(
+        "DELETE", f"/conversations/{cid}/tags/{tag}", json={"admin_id": world.admin}
+    )
+    assert removed.status_code == 200
+    assert removed.json()["id"] == str(tag)
+    assert (await world.get(cid))["tags"]["tags"] == []
+    again = await world.api.request(
+        "DELETE", f"/conversations/{cid}/tags/{tag}", json={"admin_id": world.admin}
+    )
+    assert again.status_code == 404
+    assert again.json()["errors"][0]["code"] == "tag_not_found"
+    no_conversation = await world.api.post(
+        "/conversations/5555/tags", json={"id": tag, "admin_id": world.admin}
+    )
+    assert no_conversation.status_code == 404
+    assert no_conversation.json()["errors"][0]["message"] == "Conversation not found"
+    no_tag = await world.api.post(
+        f"/conversations/{cid}/tags", json={"id": "31337", "admin_id": world.admin}
+    )
+    assert no_tag.status_code == 404
+    no_admin = await world.api.post(f"/conversations/{cid}/tags", json={"id": tag})
+    assert no_admin.status_code == 400
+
+
+# ------------------------------------------------------------------------------ redact
+
+
+async def test_redact_part_and_source(world: World) -> None:
+    cid = await world.start("my card number is 4242")
+    conversation = await world.contact_reply(cid, "and my password is hunter2")
+    part_id = last_part(conversation)["id"]
+    world.clock.advance(5)
+    response = await world.api.post(
+        "/conversations/redact",
+        json={"type": "conversation_part", "conversation_id": cid, "conversation_part_id": part_id},
+    )
+    assert response.status_code == 200
+    part = last_part(response.json())
+    assert part["body"] == "<p><i>This message was deleted</i></p>"
+    assert part["redacted"] is True
+    assert part["updated_at"] == world.clock.now()
+    source_id = response.json()["source"]["id"]
+    response = await world.api.post(
+        "/conversations/redact",
+        json={"type": "source", "conversation_id": cid, "source_id": source_id},
+    )
+    assert response.status_code == 200
+    assert response.json()["source"]["redacted"] is True
+    assert "4242" not in response.text
+
+
+async def test_redact_errors(world: World) -> None:
+    cid = await world.start()
+    snoozed = await world.manage(cid, message_type="snoozed", snoozed_until=world.clock.now() + 60)
+    bodiless = last_part(snoozed)["id"]
+    not_redactable = await world.api.post(
+        "/conversations/redact",
+        json={
+            "type": "conversation_part",
+            "conversation_id": cid,
+            "conversation_part_id": bodiless,
+        },
+    )
+    assert not_redactable.status_code == 400
+    assert not_redactable.json()["errors"][0]["code"] == "conversation_part_not_redactable"
+    missing = await world.api.post(
+        "/conversations/redact",
+        json={"type": "conversation_part", "conversation_id": cid, "conversation_part_id": "999"},
+    )
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["code"] == "conversation_part_or_message_not_found"
+    for payload in ({}, {"type": "everything"}, {"type": "source", "conversation_id": cid}):
+        assert (await world.api.post("/conversations/redact", json=payload)).status_code == 400
+    message = await world.api.post(
+        "/messages",
+        json={
+            "message_type": "inapp",
+            "body": "hi",
+            "from": {"type": "admin", "id": world.admin},
+            "to": {"type": "user", "id": world.contact},
+            "create_conversation_without_contact_reply": True,
+        },
+    )
+    admin_conversation = message.json()["conversation_id"]
+    admin_source = (await world.get(admin_conversation))["source"]["id"]
+    refused = await world.api.post(
+        "/conversations/redact",
+        json={"type": "source", "conversation_id": admin_conversation, "source_id": admin_source},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "conversation_part_not_redactable"
+
+
+# ------------------------------------------------------------------------------ messages
+
+
+async def test_admin_message_hidden_until_the_contact_replies(world: World) -> None:
+    response = await world.api.post(
+        "/messages",
+        json={
+            "message_type": "in_app",
+            "body": "Welcome aboard",
+            "from": {"type": "admin", "id": str(world.admin)},
+            "to": {"type": "user", "id": world.contact},
+        },
+    )
+    assert response.status_code == 200
+    message = response.json()
+    assert message["type"] == "admin_message"
+    assert message["message_type"] == "inapp"
+    assert "conversation_id" not in message
+    assert (await world.api.get("/conversations")).json()["total_count"] == 0
+    conversation = await world.contact_reply("last", "Thanks!")
+    assert conversation["source"]["id"] == message["id"]
+    assert conversation["source"]["delivered_as"] == "admin_initiated"
+    assert conversation["source"]["author"]["id"] == str(world.admin)
+    assert (await world.api.get("/conversations")).json()["total_count"] == 1
+
+
+async def test_admin_email_with_conversation(world: World) -> None:
+    response = await world.api.post(
+        "/messages",
+        json={
+            "message_type": "email",
+            "subject": "Your invoice",
+            "body": "Attached.",
+            "template": "plain",
+            "from": {"type": "admin", "id": world.admin},
+            "to": {"type": "user", "id": world.contact},
+            "create_conversation_without_contact_reply": True,
+        },
+    )
+    assert response.status_code == 200
+    message = response.json()
+    assert message["subject"] == "Your invoice"
+    assert message["message_type"] == "email"
+    conversation = await world.get(message["conversation_id"])
+    assert conversation["source"]["type"] == "email"
+    assert conversation["source"]["subject"] == "Your invoice"
+    assert conversation["teammates"]["admins"] == [{"type": "admin", "id": str(world.admin)}]
+
+
+async def test_message_errors(world: World) -> None:
+    base = {
+        "from": {"type": "admin", "id": world.admin},
+        "to": {"type": "user", "id": world.contact},
+    }
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({**base, "message_type": "inapp"}, 400, "Body is required"),
+        (
+            {**base, "message_type": "email", "body": "x"},
+            422,
+            "No subject supplied for email message",
+        ),
+        ({**base, "message_type": "fax", "body": "x"}, 400, ""),
+        ({"message_type": "inapp", "body": "x", "to": base["to"]}, 400, ""),
+        (
+            {**base, "message_type": "inapp", "body": "x", "to": {"type": "user", "id": "c" * 24}},
+            404,
+            "User Not Found",
+        ),
+        (
+            {**base, "message_type": "inapp", "body": "x", "from": {"type": "admin", "id": 999}},
+            404,
+            "Admin not found",
+        ),
+    ]
+    for payload, status, message in cases:
+        response = await world.api.post("/messages", json=payload)
+        assert response.status_code == status, (payload, response.text)
+        if message:
+            assert response.json()["errors"][0]["message"] == message
+
+
+# ------------------------------------------------------------------------------ isolation & outbox
+
+
+async def test_other_workspaces_see_nothing(
+    world: World, app: Any, other_workspace_token: Any
+) -> None:
+    from tests.conftest import make_client
+
+    cid = await world.start()
+    other = await other_workspace_token()
+    async with make_client(app, other.token) as intruder:
+        assert (await intruder.get(f"/conversations/{cid}")).status_code == 404
+        assert (await intruder.get("/conversations")).json()["total_count"] == 0
+        reply = await intruder.post(
+            f"/conversations/{cid}/reply",
+            json={
+                "message_type": "comment",
+                "type": "admin",
+                "admin_id": other.owner_admin_id,
+                "body": "hijack",
+            },
+        )
+        assert reply.status_code == 404
+        assert (await intruder.delete(f"/conversations/{cid}")).status_code == 404
+    assert (await world.get(cid))["conversation_parts"]["total_count"] == 0
+
+
+async def test_outbox_records_events_in_the_same_transaction(world: World) -> None:
+    cid = await world.start()
+    await world.admin_reply(cid)
+    await world.manage(cid, message_type="close", type="admin")
+    failed = await world.api.post(
+        f"/conversations/{cid}/parts",
+        json={"message_type": "snoozed", "admin_id": world.admin, "snoozed_until": 1},
+    )
+    assert failed.status_code == 400
+    async with world.db.transaction() as tx:
+        topics = [row["topic"] for row in await outbox.pending(tx, world.ws.workspace_id)]
+    assert topics == [
+        "conversation.user.created",
+        "conversation.admin.replied",
+        "conversation.admin.closed",
+    ]

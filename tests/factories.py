@@ -1,0 +1,55 @@
+"""Typed builders for test data that the API under test does not create itself."""
+
+from __future__ import annotations
+
+from parley.db import contacts, tags, teams
+from parley.db.database import Database
+from parley.kit.clock import FrozenClock
+from parley.kit.ids import IdFactory
+from parley.services import admins as admin_service
+from parley.services.workspaces import CreatedWorkspace
+
+
+async def create_contact(
+    db: Database,
+    ws: CreatedWorkspace,
+    ids: IdFactory,
+    clock: FrozenClock,
+    *,
+    role: str = "user",
+    email: str | None = None,
+    external_id: str | None = None,
+    name: str | None = None,
+) -> str:
+    contact_id = ids.contact_id()
+    async with db.transaction(write=True) as tx:
+        await contacts.insert(
+            tx,
+            id=contact_id,
+            workspace_id=ws.workspace_id,
+            role=role,
+            now=clock.now(),
+            email=email,
+            external_id=external_id,
+            name=name,
+        )
+    return contact_id
+
+
+async def create_admin(
+    db: Database, ws: CreatedWorkspace, clock: FrozenClock, *, name: str, email: str
+) -> int:
+    async with db.transaction(write=True) as tx:
+        return await admin_service.create_admin(
+            tx, clock=clock, workspace_id=ws.workspace_id, name=name, email=email
+        )
+
+
+async def create_team(db: Database, ws: CreatedWorkspace, clock: FrozenClock, *, name: str) -> int:
+    async with db.transaction(write=True) as tx:
+        return await teams.insert(tx, workspace_id=ws.workspace_id, name=name, now=clock.now())
+
+
+async def create_tag(db: Database, ws: CreatedWorkspace, clock: FrozenClock, *, name: str) -> int:
+    async with db.transaction(write=True) as tx:
+        return await tags.insert(tx, workspace_id=ws.workspace_id, name=name, now=clock.now())
