@@ -48,6 +48,11 @@ def _nullable_refs(node: Any) -> None:
         for key, value in list(node.items()):
             if isinstance(value, dict) and "$ref" in value and value.get("nullable") is True:
                 node[key] = {"anyOf": [{"$ref": value["$ref"]}, {"enum": [None]}]}
+            elif isinstance(value, dict) and "allOf" in value and value.get("nullable") is True:
+                # The same intent written as {nullable: true, allOf: [{$ref}]} (tag.applied_by):
+                # the allOf members are not nullable, so null would be refused.
+                _nullable_refs(value)
+                node[key] = {"anyOf": [value, {"enum": [None]}]}
             else:
                 _nullable_refs(value)
     elif isinstance(node, list):

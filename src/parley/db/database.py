@@ -25,9 +25,9 @@ Params = Mapping[str, Any]
 
 
 class Row(Protocol):
-    """What both sqlite3.Row and asyncpg.Record offer."""
+    """What both a SQLite row (a dict) and asyncpg.Record offer: access by column name."""
 
-    def __getitem__(self, key: str | int, /) -> Any: ...
+    def __getitem__(self, key: str, /) -> Any: ...
 
     def keys(self) -> Iterable[str]: ...
 
@@ -71,17 +71,28 @@ class _SqliteTransaction:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
+    # Rows become plain dicts, built here once per result set: sqlite3.Row looks names up by a
+    # linear case-insensitive scan (it dominated rendering a 40-column conversation), and a
+    # row_factory would rebuild cursor.description for every row.
+
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
-        row: Row | None = self._conn.execute(sql, params or {}).fetchone()
-        return row
+        cursor = self._conn.execute(sql, params or {})
+        values = cursor.fetchone()
+        if values is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], values, strict=True))
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
-        rows: list[Row] = self._conn.execute(sql, params or {}).fetchall()
-        return rows
+        cursor = self._conn.execute(sql, params or {})
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in rows]
 
     async def fetch_val(self, sql: str, params: Params | None = None) -> Any:
-        row = self._conn.execute(sql, params or {}).fetchone()
-        return None if row is None else row[0]
+        values = self._conn.execute(sql, params or {}).fetchone()
+        return None if values is None else values[0]
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         return self._conn.execute(sql, params or {}).rowcount
@@ -108,7 +119,6 @@ class SqliteDatabase:
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, cached_statements=512
         )
-        self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable across application crashes in WAL mode; an OS crash can lose the last
         # transactions but never corrupts the file (https://www.sqlite.org/wal.html).
