@@ -960,3 +960,21 @@ async def test_outbox_records_events_in_the_same_transaction(world: World) -> No
         "conversation.admin.replied",
         "conversation.admin.closed",
     ]
+
+
+async def test_a_duplicate_user_that_slips_past_the_check_is_a_409_and_changes_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service looks for a matching user first; a concurrent create can slip between that
+    check and the insert. The unique index decides, and the loser gets a 409, not a 500."""
+    from parley.services import contacts as contact_service
+
+    async def no_check(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    monkeypatch.setattr(contact_service, "_check_unique_user", no_check)
+    response = await world.api.post("/contacts", json={"email": "CAROL@example.com"})
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "conflict"
+    listing = (await world.api.get("/contacts")).json()
+    assert [c["email"] for c in listing["data"]] == ["carol@example.com"]

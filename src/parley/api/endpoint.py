@@ -19,8 +19,9 @@ from starlette.responses import Response
 
 from parley.api.state import AppState
 from parley.db import tokens
-from parley.db.database import Transaction
+from parley.db.database import Transaction, UniqueViolation
 from parley.errors import (
+    Conflict,
     InvalidParameter,
     MissingParameter,
     ParleyError,
@@ -132,6 +133,10 @@ def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], Awaitable[
                 content = await handler(call)
         except ParleyError as error:
             return error_response(error, request_id)
+        except UniqueViolation:
+            # A concurrent request created the same thing first; its check saw nothing.
+            conflict = Conflict("A resource matching those details already exists")
+            return error_response(conflict, request_id)
         except Exception:
             log.exception("unhandled error in %s %s (request %s)", request.method,
                           request.url.path, request_id)  # fmt: skip

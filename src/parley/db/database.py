@@ -24,6 +24,10 @@ from typing import Any, Protocol
 Params = Mapping[str, Any]
 
 
+class UniqueViolation(Exception):
+    """A write broke a unique constraint (the loser of a race the service's check cannot see)."""
+
+
 class Row(Protocol):
     """What both a SQLite row (a dict) and asyncpg.Record offer: access by column name."""
 
@@ -91,17 +95,32 @@ class _SqliteTransaction:
         return [dict(zip(names, values, strict=True)) for values in rows]
 
     async def fetch_val(self, sql: str, params: Params | None = None) -> Any:
-        values = self._conn.execute(sql, params or {}).fetchone()
+        try:
+            values = self._conn.execute(sql, params or {}).fetchone()
+        except sqlite3.IntegrityError as exc:  # INSERT … RETURNING
+            raise _integrity(exc) from exc
         return None if values is None else values[0]
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
-        return self._conn.execute(sql, params or {}).rowcount
+        try:
+            return self._conn.execute(sql, params or {}).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise _integrity(exc) from exc
 
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
-        self._conn.executemany(sql, rows)
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            raise _integrity(exc) from exc
 
     def for_update(self) -> str:
         return ""
+
+
+def _integrity(exc: sqlite3.IntegrityError) -> Exception:
+    if "UNIQUE" in str(exc):
+        return UniqueViolation(str(exc))
+    return exc
 
 
 def sqlite_path(url: str) -> Path:
@@ -201,11 +220,17 @@ class _PgTransaction:
 
     async def fetch_val(self, sql: str, params: Params | None = None) -> Any:
         text, args = self._args(sql, params)
-        return await self._conn.fetchval(text, *args)
+        try:
+            return await self._conn.fetchval(text, *args)
+        except Exception as exc:  # INSERT … RETURNING
+            raise _pg_error(exc) from exc
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         text, args = self._args(sql, params)
-        status: str = await self._conn.execute(text, *args)
+        try:
+            status: str = await self._conn.execute(text, *args)
+        except Exception as exc:
+            raise _pg_error(exc) from exc
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
@@ -219,6 +244,14 @@ class _PgTransaction:
 
     def for_update(self) -> str:
         return " FOR UPDATE"
+
+
+def _pg_error(exc: Exception) -> Exception:
+    import asyncpg
+
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return UniqueViolation(str(exc))
+    return exc
 
 
 def asyncpg_dsn(url: str) -> str:

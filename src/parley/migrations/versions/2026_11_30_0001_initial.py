@@ -105,6 +105,25 @@ def upgrade() -> None:
     op.create_index("ix_contacts_ws_updated", "contacts", ["workspace_id", "updated_at", "id"])
     op.create_index("ix_contacts_ws_external", "contacts", ["workspace_id", "external_id"])
     op.create_index("ix_contacts_ws_email", "contacts", ["workspace_id", "email"])
+    # Users are unique by external_id and by email (case-insensitively) within a workspace; the
+    # service checks first and answers 409, these indexes settle concurrent creates.
+    users = sa.text("role = 'user'")
+    op.create_index(
+        "uq_contacts_user_external_id",
+        "contacts",
+        ["workspace_id", "external_id"],
+        unique=True,
+        sqlite_where=users,
+        postgresql_where=users,
+    )
+    op.create_index(
+        "uq_contacts_user_email",
+        "contacts",
+        ["workspace_id", sa.text("lower(email)")],
+        unique=True,
+        sqlite_where=users,
+        postgresql_where=users,
+    )
     op.create_table(
         "tags",
         sa.Column("id", PK, primary_key=True, autoincrement=True),
