@@ -113,3 +113,25 @@ async def create_token(
         tx, workspace_id=workspace_id, admin_id=admin_id, name=name, token=token, now=clock.now()
     )
     return token
+
+
+async def workspace_admins(tx: Transaction, workspace_id: str) -> list[AdminView]:
+    memberships = await admins.team_ids_by_admin(tx, workspace_id)
+    rows = await admins.list_for_workspace(tx, workspace_id)
+    return [AdminView(row, memberships.get(int(row["id"]), [])) for row in rows]
+
+
+async def workspace_teams(tx: Transaction, workspace_id: str) -> list[TeamView]:
+    members = await teams.admin_ids_by_team(tx, workspace_id)
+    rows = await teams.list_for_workspace(tx, workspace_id)
+    return [TeamView(row, members.get(int(row["id"]), [])) for row in rows]
+
+
+async def list_tokens(tx: Transaction, workspace_id: str | None = None) -> list[Row]:
+    """Token rows with their admin's email; the token itself is never stored, only a hint."""
+    return await tokens.list_all(tx, workspace_id)
+
+
+async def revoke_token(tx: Transaction, *, clock: Clock, token_id: int) -> None:
+    if await tokens.revoke(tx, token_id, clock.now()) == 0:
+        raise NotFound(f"no active access token with id {token_id}")

@@ -1,0 +1,876 @@
+"""The `parley` command: serve the API, and administer workspaces, admins, teams and tokens.
+
+The CLI is an edge like the HTTP API: each command builds Settings (flags override PARLEY_*
+environment variables), opens one transaction, calls services, commits, and renders the result
+with Rich. Errors print one clear line and exit non-zero, never a traceback.
+
+Start-up time is a feature (`parley serve` answers its first request within 2 seconds), so this
+module imports only Typer and Rich at the top; every command imports what it needs, and the
+schema check reads the migration graph with `ast` instead of importing Alembic (which is only
+loaded when there is something to migrate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from parley.config import Settings
+    from parley.db.database import Row, Transaction
+    from parley.services.workspaces import Bootstrap
+
+T = TypeVar("T")
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+app = typer.Typer(
+    name="parley",
+    help="Parley: a self-hosted implementation of Intercom's Conversations REST API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.")
+workspaces_app = typer.Typer(help="Workspaces (Intercom apps): create, list.")
+admins_app = typer.Typer(help="Admins (teammates): create, list.")
+teams_app = typer.Typer(help="Teams: create, list.")
+tokens_app = typer.Typer(help="Access tokens: create, list, revoke.")
+for _sub, _name in (
+    (db_app, "db"),
+    (workspaces_app, "workspaces"),
+    (admins_app, "admins"),
+    (teams_app, "teams"),
+    (tokens_app, "tokens"),
+):
+    app.add_typer(_sub, name=_name, no_args_is_help=True)
+
+
+def _out() -> Console:
+    # Created per use so that whatever sys.stdout is at the time (a pipe, CliRunner) is honoured.
+    return Console(highlight=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class CliError(Exception):
+    """A failure to report to the user as one line, with exit status 1."""
+
+
+def _fail(message: str, *, status: int = 1) -> NoReturn:
+    _err().print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(status)
+
+
+def mask_url(url: str) -> str:
+    """A database URL fit for printing: the password, if any, is replaced by ***."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    errors: list[type[BaseException]] = [OSError, sqlite3.Error]
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is not None:
+        errors += [asyncpg.PostgresError, asyncpg.InterfaceError]
+    # Alembic and SQLAlchemy are only loaded by migrations (`db upgrade|downgrade`, first start).
+    alembic_util = sys.modules.get("alembic.util")
+    if alembic_util is not None:
+        errors.append(alembic_util.CommandError)
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_exc is not None:
+        errors.append(sqlalchemy_exc.SQLAlchemyError)
+    return tuple(errors)
+
+
+@contextmanager
+def _guard(url: str | None = None) -> Iterator[None]:
+    """Turn every expected failure into one line on stderr and a non-zero exit."""
+    from parley.errors import ParleyError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ParleyError as exc:
+        _fail(exc.message)
+    except CliError as exc:
+        _fail(str(exc))
+    except _database_errors() as exc:
+        where = f" ({mask_url(url)})" if url else ""
+        _fail(mask_url(f"database error{where}: {exc.__class__.__name__}: {exc}"))
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Settings from PARLEY_* variables, overridden by the flags that were given."""
+    from pydantic import ValidationError
+
+    from parley.config import Settings
+
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            field = ".".join(str(part) for part in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"--{field.replace('_', '-')} / PARLEY_{field.upper()}: {message}")
+        _fail("invalid setting: " + "; ".join(problems), status=2)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _versions_dir() -> Path:
+    import parley
+
+    return Path(parley.__file__).resolve().parent / "migrations" / "versions"
+
+
+def migration_graph() -> tuple[set[str], set[str]]:
+    """(every revision, the heads) read from the migration scripts without importing Alembic."""
+    import ast
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in sorted(_versions_dir().glob("*.py")):
+        if script.name == "__init__.py":
+            continue
+        values: dict[str, Any] = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            target: ast.expr | None = None
+            value: ast.expr | None = None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            if isinstance(target, ast.Name) and value is not None:
+                if target.id in ("revision", "down_revision"):
+                    values[target.id] = ast.literal_eval(value)
+        if not isinstance(values.get("revision"), str):
+            raise CliError(f"cannot read the revision of migration {script.name}")
+        revisions.add(values["revision"])
+        down = values.get("down_revision")
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(str(item) for item in down)
+    return revisions, revisions - parents
+
+
+async def _database_revisions(url: str) -> set[str]:
+    from parley.db import database
+
+    db = await database.connect(url)
+    try:
+        async with db.transaction() as tx:
+            if tx.dialect == "sqlite":
+                exists = await tx.fetch_val(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+                )
+            else:
+                exists = await tx.fetch_val("SELECT to_regclass('alembic_version') IS NOT NULL")
+            if not exists:
+                return set()
+            rows = await tx.fetch_all("SELECT version_num FROM alembic_version")
+            return {str(row["version_num"]) for row in rows}
+    finally:
+        await db.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    current: set[str]
+    heads: set[str]
+    known: set[str]
+
+    @property
+    def at_head(self) -> bool:
+        return self.current == self.heads
+
+    @property
+    def unknown(self) -> set[str]:
+        return self.current - self.known
+
+    def describe(self) -> str:
+        return ", ".join(sorted(self.current)) or "empty (no Parley schema)"
+
+
+def schema_state(url: str) -> SchemaState:
+    known, heads = migration_graph()
+    return SchemaState(asyncio.run(_database_revisions(url)), heads, known)
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def prepare_schema(url: str, *, migrate: bool) -> None:
+    """Make sure the schema is at head. The embedded SQLite store is always migrated; a
+    PostgreSQL database only with `migrate` (its schema belongs to whoever runs it)."""
+    state = schema_state(url)
+    if state.at_head:
+        return
+    if state.unknown:
+        raise CliError(
+            f"the database schema is at revision {', '.join(sorted(state.unknown))}, which this "
+            f"version of Parley does not know (is the database newer than Parley?)"
+        )
+    if not (migrate or _is_sqlite(url)):
+        raise CliError(
+            f"the PostgreSQL schema at {mask_url(url)} is {state.describe()}, Parley needs "
+            f"{', '.join(sorted(state.heads))}. Run `parley db upgrade` with the same "
+            f"PARLEY_DATABASE_URL, or start with `parley serve --migrate`"
+        )
+    from parley.db import migrate as migrations
+
+    migrations.upgrade(url)
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+def _run(
+    settings: Settings,
+    work: Callable[[Transaction], Awaitable[T]],
+    *,
+    write: bool = True,
+    migrate: bool = False,
+) -> T:
+    """Run `work` in one transaction, committed when it returns (the CLI owns it)."""
+    url = settings.resolved_database_url
+
+    async def go() -> T:
+        from parley.db import database
+
+        db = await database.connect(url)
+        try:
+            async with db.transaction(write=write) as tx:
+                return await work(tx)
+        finally:
+            await db.close()
+
+    with _guard(url):
+        prepare_schema(url, migrate=migrate)
+        return asyncio.run(go())
+    raise AssertionError("unreachable")  # _guard exits on every error
+
+
+def _clock_and_ids() -> tuple[Any, Any]:
+    from parley.kit.clock import SystemClock
+    from parley.kit.ids import IdFactory
+
+    return SystemClock(), IdFactory()
+
+
+def _when(timestamp: int | None) -> str:
+    if timestamp is None:
+        return ""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(int(timestamp), tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------- common options
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Directory of the embedded SQLite store. [env PARLEY_DATA_DIR; default ./parley-data]",
+        show_default=False,
+    ),
+]
+DatabaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///path or postgresql+asyncpg://user@host/db; overrides --data-dir. "
+        "[env PARLEY_DATABASE_URL]",
+        show_default=False,
+    ),
+]
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace id or name; may be omitted when there is exactly one.",
+        show_default=False,
+    ),
+]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        version()
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version_callback,
+                     is_eager=True),
+    ] = False,
+) -> None:  # fmt: skip
+    """Parley: a self-hosted implementation of Intercom's Conversations REST API."""
+
+
+@app.command()
+def version() -> None:
+    """Print Parley's version and the Intercom API version it serves by default."""
+    from parley import __version__
+    from parley.config import DEFAULT_API_VERSION
+
+    _out().print(f"parley {__version__} (Intercom API {DEFAULT_API_VERSION} by default)")
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def _base_url(host: str, port: int) -> str:
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail before touching the store when the address cannot be bound (uvicorn binds the same
+    way, with SO_REUSEADDR, right after; a race in between is reported by uvicorn itself)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)  # fmt: skip
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        _fail(f"cannot listen on {host}:{port}: {reason}; choose another --port / PARLEY_PORT")
+
+
+def _storage(settings: Settings) -> str:
+    url = settings.resolved_database_url
+    if _is_sqlite(url):
+        from parley.db.database import sqlite_path
+
+        return f"SQLite {sqlite_path(url)}"
+    return f"PostgreSQL {mask_url(url)}"
+
+
+def _print_banner(settings: Settings, outcome: Bootstrap, base_url: str) -> None:
+    from parley import __version__
+
+    out = _out()
+    created = outcome.created
+    if created is None:
+        added = " (bootstrap token added for the first workspace's owner)"
+        out.print(
+            f"[bold]Parley {__version__}[/] · {outcome.workspace_count} workspace(s) · "
+            f"{escape(_storage(settings))} · {base_url}"
+            f"{added if outcome.token_added else ''}"
+        )
+        out.file.flush()
+        return
+    supplied = settings.bootstrap_token is not None
+    lines = [
+        f"Created workspace [bold]{escape(settings.workspace_name)}[/] "
+        f"(id {created.workspace_id}) owned by {escape(settings.admin_name)} "
+        f"<{escape(settings.admin_email)}>, admin id {created.owner_admin_id}.",
+        f"Storage: {escape(_storage(settings))}",
+        f"Base URL: [bold]{base_url}[/]",
+        "",
+    ]
+    if supplied:
+        lines.append("Access token: the one given with --bootstrap-token / PARLEY_BOOTSTRAP_TOKEN.")
+        shown = "$PARLEY_TOKEN"
+    else:
+        lines += [
+            "Access token (shown once, store it now):",
+            f"  [bold green]{created.token}[/]",
+        ]
+        shown = created.token
+    out.print(Panel("\n".join(lines), title="Parley is ready: first start", expand=False))
+    out.print("Try it:")
+    out.print(
+        f'  curl -s {base_url}/me -H "Authorization: Bearer {shown}"', markup=False, soft_wrap=True
+    )
+    out.print("Lost the token? Create another with `parley tokens create --admin ADMIN_ID`.")
+    out.file.flush()
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["parley"] = {
+        "handlers": ["default"],
+        "level": "DEBUG" if level == "trace" else level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to bind. [env PARLEY_HOST; default 127.0.0.1]",
+                     show_default=False),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port to listen on. [env PARLEY_PORT; default 8000]", show_default=False),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    bootstrap_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Value of the first access token, for scripts and CI; on a store that already "
+            "has workspaces it is added for the first workspace's owner if new. "
+            "[env PARLEY_BOOTSTRAP_TOKEN]",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help=f"One of {', '.join(LOG_LEVELS)}. [env PARLEY_LOG_LEVEL; default info]",
+                     show_default=False),
+    ] = None,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            envvar="PARLEY_MIGRATE",
+            help="On PostgreSQL, upgrade the schema to head before serving (the embedded SQLite "
+            "store is always upgraded). [env PARLEY_MIGRATE]",
+        ),
+    ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log/--no-access-log", envvar="PARLEY_ACCESS_LOG",
+                     help="Log every request. [env PARLEY_ACCESS_LOG]"),
+    ] = False,
+) -> None:  # fmt: skip
+    """Serve the HTTP API; the first start creates a workspace and prints its access token."""
+    settings = _settings(
+        host=host, port=port, data_dir=data_dir, database_url=database_url,
+        bootstrap_token=bootstrap_token, log_level=log_level,
+    )  # fmt: skip
+    level = settings.log_level.lower()
+    if level not in LOG_LEVELS:
+        _fail(
+            f"unknown log level {settings.log_level!r}; use one of {', '.join(LOG_LEVELS)}",
+            status=2,
+        )
+    if settings.bootstrap_token is not None and not settings.bootstrap_token.strip():
+        # `PARLEY_BOOTSTRAP_TOKEN=` (set but empty, as compose files do) means: none.
+        settings = settings.model_copy(update={"bootstrap_token": None})
+    _check_port(settings.host, settings.port)
+    clock, ids = _clock_and_ids()
+
+    async def first_start(tx: Transaction) -> Bootstrap:
+        from parley.services import workspaces
+
+        return await workspaces.bootstrap(
+            tx, clock=clock, ids=ids, name=settings.workspace_name,
+            owner_email=settings.admin_email, owner_name=settings.admin_name,
+            default_version=settings.default_version, token=settings.bootstrap_token,
+        )  # fmt: skip
+
+    outcome = _run(settings, first_start, migrate=migrate)
+    _print_banner(settings, outcome, _base_url(settings.host, settings.port))
+
+    import uvicorn
+
+    from parley.api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+        log_level=level,
+        log_config=_log_config(level),
+    )
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Upgrade the schema (to head by default)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    url = settings.resolved_database_url
+    with _guard(url):
+        from parley.db import migrate
+
+        before = schema_state(url)
+        migrate.upgrade(url, revision)
+        after = schema_state(url)
+    _out().print(
+        f"Schema of {escape(_storage(settings))}: {escape(before.describe())} → "
+        f"{escape(after.describe())}" + (" (head)" if after.at_head else "")
+    )
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision (`base` drops everything).")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Downgrade the schema to REVISION. This can delete data."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    url = settings.resolved_database_url
+    if not yes:
+        typer.confirm(
+            f"Downgrade {_storage(settings)} to {revision}? This can delete data", abort=True
+        )
+    with _guard(url):
+        from parley.db import migrate
+
+        migrate.downgrade(url, revision)
+        after = schema_state(url)
+    _out().print(f"Schema of {escape(_storage(settings))} is now {escape(after.describe())}")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None) -> None:
+    """Show the schema revision of the database and whether it is at head."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    url = settings.resolved_database_url
+    if _is_sqlite(url):
+        from parley.db.database import sqlite_path
+
+        if not sqlite_path(url).exists():
+            _out().print(f"No database yet at {sqlite_path(url)} (created by `parley serve`).")
+            return
+    with _guard(url):
+        state = schema_state(url)
+    if state.at_head:
+        status = "[green]up to date[/]"
+    elif state.unknown:
+        status = "[red]unknown to this Parley version[/]"
+    else:
+        status = "[yellow]behind: run `parley db upgrade`[/]"
+    _out().print(
+        f"{escape(_storage(settings))}\n  current: {escape(state.describe())}\n"
+        f"  head:    {', '.join(sorted(state.heads))}\n  {status}"
+    )
+
+
+# --------------------------------------------------------------------------- workspaces
+
+
+def _print_token(token: str, what: str) -> None:
+    out = _out()
+    out.print(
+        Panel(
+            f"{escape(what)}\nAccess token (shown once, store it now):\n  [bold green]{token}[/]",
+            expand=False,
+        )
+    )
+    out.file.flush()
+
+
+@workspaces_app.command("create")
+def workspaces_create(
+    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    owner_email: Annotated[
+        str | None,
+        typer.Option(help="Owner's email. [env PARLEY_ADMIN_EMAIL; default owner@example.com]",
+                     show_default=False),
+    ] = None,
+    owner_name: Annotated[
+        str | None,
+        typer.Option(help="Owner's name. [env PARLEY_ADMIN_NAME; default Workspace Owner]",
+                     show_default=False),
+    ] = None,
+    default_version: Annotated[
+        str | None,
+        typer.Option(help="Intercom API version when a request names none. "
+                     "[env PARLEY_DEFAULT_VERSION; default 2.14]", show_default=False),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:  # fmt: skip
+    """Create a workspace with its owner admin and an access token (printed once)."""
+    settings = _settings(
+        data_dir=data_dir, database_url=database_url, admin_email=owner_email,
+        admin_name=owner_name, default_version=default_version,
+    )  # fmt: skip
+    clock, ids = _clock_and_ids()
+
+    async def work(tx: Transaction) -> Any:
+        from parley.services import workspaces
+
+        return await workspaces.create(
+            tx, clock=clock, ids=ids, name=name, owner_email=settings.admin_email,
+            owner_name=settings.admin_name, default_version=settings.default_version,
+        )  # fmt: skip
+
+    created = _run(settings, work)
+    _print_token(
+        created.token,
+        f"Created workspace {name} (id {created.workspace_id}); owner {settings.admin_name} "
+        f"<{settings.admin_email}> is admin {created.owner_admin_id}.",
+    )
+
+
+@workspaces_app.command("list")
+def workspaces_list(data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None) -> None:
+    """List workspaces."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+
+    async def work(tx: Transaction) -> list[Row]:
+        from parley.services import workspaces
+
+        return await workspaces.list_all(tx)
+
+    rows = _run(settings, work, write=False)
+    table = Table(title="Workspaces")
+    for column in ("id", "name", "default version", "created"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["id"]), str(row["name"]), str(row["default_version"]),
+                      _when(row["created_at"]))  # fmt: skip
+    _out().print(table if rows else "No workspaces yet.")
+
+
+async def _workspace_ids(tx: Transaction, ref: str | None) -> list[str]:
+    """The workspace named by --workspace, or every workspace when none is named (listing)."""
+    from parley.services import workspaces
+
+    if ref is not None:
+        return [str((await workspaces.resolve(tx, ref))["id"])]
+    return [str(row["id"]) for row in await workspaces.list_all(tx)]
+
+
+# --------------------------------------------------------------------------- admins
+
+
+@admins_app.command("create")
+def admins_create(
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    email: Annotated[str, typer.Option("--email", help="Email, unique in the workspace.")],
+    workspace: WorkspaceOpt = None,
+    job_title: Annotated[str | None, typer.Option("--job-title", help="Job title.")] = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Create an admin (teammate) in a workspace."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    clock, _ = _clock_and_ids()
+
+    async def work(tx: Transaction) -> tuple[str, int]:
+        from parley.services import admins, workspaces
+
+        ws = str((await workspaces.resolve(tx, workspace))["id"])
+        admin_id = await admins.create_admin(
+            tx, clock=clock, workspace_id=ws, name=name, email=email, job_title=job_title
+        )
+        return ws, admin_id
+
+    ws, admin_id = _run(settings, work)
+    _out().print(f"Created admin {admin_id} ({escape(name)} <{escape(email)}>) in workspace {ws}.")
+
+
+@admins_app.command("list")
+def admins_list(
+    workspace: WorkspaceOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """List admins (of every workspace unless --workspace is given)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+
+    async def work(tx: Transaction) -> list[tuple[str, Any]]:
+        from parley.services import admins
+
+        found = []
+        for ws in await _workspace_ids(tx, workspace):
+            found += [(ws, view) for view in await admins.workspace_admins(tx, ws)]
+        return found
+
+    views = _run(settings, work, write=False)
+    table = Table(title="Admins")
+    for column in ("workspace", "id", "name", "email", "job title", "teams", "away"):
+        table.add_column(column, overflow="fold")
+    for ws, view in views:
+        row = view.row
+        table.add_row(
+            ws, str(row["id"]), str(row["name"]), str(row["email"]), str(row["job_title"] or ""),
+            ", ".join(str(team) for team in view.team_ids),
+            "yes" if row["away_mode_enabled"] else "",
+        )  # fmt: skip
+    _out().print(table if views else "No admins.")
+
+
+# --------------------------------------------------------------------------- teams
+
+
+@teams_app.command("create")
+def teams_create(
+    name: Annotated[str, typer.Option("--name", help="Team name, unique in the workspace.")],
+    workspace: WorkspaceOpt = None,
+    member: Annotated[
+        list[int] | None,
+        typer.Option("--member", help="Admin id of a member; repeat for several."),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Create a team, optionally with members."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    clock, _ = _clock_and_ids()
+    members = list(member or [])
+
+    async def work(tx: Transaction) -> tuple[str, int]:
+        from parley.services import admins, workspaces
+
+        ws = str((await workspaces.resolve(tx, workspace))["id"])
+        team_id = await admins.create_team(
+            tx, clock=clock, workspace_id=ws, name=name, member_ids=members
+        )
+        return ws, team_id
+
+    ws, team_id = _run(settings, work)
+    who = f" with members {', '.join(map(str, members))}" if members else ""
+    _out().print(f"Created team {team_id} ({escape(name)}) in workspace {ws}{who}.")
+
+
+@teams_app.command("list")
+def teams_list(
+    workspace: WorkspaceOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """List teams (of every workspace unless --workspace is given)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+
+    async def work(tx: Transaction) -> list[tuple[str, Any]]:
+        from parley.services import admins
+
+        found = []
+        for ws in await _workspace_ids(tx, workspace):
+            found += [(ws, view) for view in await admins.workspace_teams(tx, ws)]
+        return found
+
+    views = _run(settings, work, write=False)
+    table = Table(title="Teams")
+    for column in ("workspace", "id", "name", "members"):
+        table.add_column(column, overflow="fold")
+    for ws, view in views:
+        table.add_row(ws, str(view.row["id"]), str(view.row["name"]),
+                      ", ".join(str(admin) for admin in view.admin_ids))  # fmt: skip
+    _out().print(table if views else "No teams.")
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@tokens_app.command("create")
+def tokens_create(
+    admin: Annotated[int, typer.Option("--admin", help="Id of the admin the token acts as.")],
+    workspace: WorkspaceOpt = None,
+    name: Annotated[str, typer.Option("--name", help="A label for the token.")] = "cli",
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Create an access token for an admin (printed once; only its hash is stored)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    clock, ids = _clock_and_ids()
+
+    async def work(tx: Transaction) -> tuple[str, str]:
+        from parley.services import admins, workspaces
+
+        ws = str((await workspaces.resolve(tx, workspace))["id"])
+        token = await admins.create_token(
+            tx, clock=clock, ids=ids, workspace_id=ws, admin_id=admin, name=name
+        )
+        return ws, token
+
+    ws, token = _run(settings, work)
+    _print_token(token, f"Created token {name!r} for admin {admin} in workspace {ws}.")
+
+
+@tokens_app.command("list")
+def tokens_list(
+    workspace: WorkspaceOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """List access tokens: a hint of each (its first characters), never the token."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+
+    async def work(tx: Transaction) -> list[Row]:
+        from parley.services import admins, workspaces
+
+        ws = None if workspace is None else str((await workspaces.resolve(tx, workspace))["id"])
+        return await admins.list_tokens(tx, ws)
+
+    rows = _run(settings, work, write=False)
+    table = Table(title="Access tokens")
+    for column in ("id", "workspace", "admin", "name", "hint", "created", "status"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        revoked = row["revoked_at"]
+        table.add_row(
+            str(row["id"]), str(row["workspace_id"]),
+            f"{row['admin_id']} <{row['admin_email']}>", str(row["name"]),
+            f"{row['token_hint']}…", _when(row["created_at"]),
+            f"revoked {_when(revoked)}" if revoked is not None else "active",
+        )  # fmt: skip
+    _out().print(table if rows else "No access tokens.")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id (see `parley tokens list`).")],
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Revoke an access token: requests with it get 401 from then on."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    clock, _ = _clock_and_ids()
+
+    async def work(tx: Transaction) -> None:
+        from parley.services import admins
+
+        await admins.revoke_token(tx, clock=clock, token_id=token_id)
+
+    _run(settings, work)
+    _out().print(f"Revoked access token {token_id}.")
+
+
+def main() -> None:
+    app(prog_name="parley")
