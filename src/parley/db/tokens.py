@@ -35,10 +35,13 @@ async def authenticate(tx: Transaction, token: str) -> Row | None:
 
 
 async def list_all(tx: Transaction, workspace_id: str | None = None) -> list[Row]:
-    return await tx.fetch_all(
+    select = (
         "SELECT t.*, a.email AS admin_email FROM access_tokens t JOIN admins a ON a.id = t.admin_id"
-        " WHERE (:ws IS NULL OR t.workspace_id = :ws) ORDER BY t.id",
-        {"ws": workspace_id},
+    )
+    if workspace_id is None:
+        return await tx.fetch_all(select + " ORDER BY t.id")
+    return await tx.fetch_all(
+        select + " WHERE t.workspace_id = :ws ORDER BY t.id", {"ws": workspace_id}
     )
 
 

@@ -1,0 +1,128 @@
+"""Many writers, one conversation: 50 replies sent at once over 50 separate connections to real
+`parley serve` processes (one process, and two processes sharing one SQLite file), on SQLite and
+PostgreSQL. Every reply must be stored exactly once, in one order that every response agrees
+with, and the counters must add up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import fresh_postgres_database
+from tests.e2e.servers import ServerProcess, serving
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "concurrency-token-0123456789abcdef"
+REPLIES = 50
+
+
+@pytest.fixture(params=["sqlite-1-process", "sqlite-2-processes", "postgresql-2-processes"])
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[ServerProcess]]:
+    kind: str = request.param
+    if kind.startswith("sqlite"):
+        store = ["--data-dir", str(tmp_path_factory.mktemp("concurrency") / "data")]
+    else:
+        store = ["--database-url", fresh_postgres_database("_e2e_concurrency")]
+    count = 1 if kind.endswith("1-process") else 2
+    with serving([*store, "--bootstrap-token", TOKEN, "--migrate"]) as first:
+        first.wait_ready(TOKEN)
+        if count == 1:
+            yield [first]
+            return
+        with serving([*store, "--bootstrap-token", TOKEN]) as second:
+            second.wait_ready(TOKEN)
+            yield [first, second]
+
+
+async def _setup(base_url: str) -> tuple[str, str, str]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
+        admin_id = (await http.get("/me")).json()["id"]
+        contact = (await http.post("/contacts", json={"email": "many@example.com"})).json()
+        started = await http.post(
+            "/conversations", json={"from": {"type": "user", "id": contact["id"]}, "body": "hi"}
+        )
+        assert started.status_code == 200, started.text
+        return admin_id, contact["id"], started.json()["conversation_id"]
+
+
+async def _reply(base_url: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    # A client of its own per request: 50 separate TCP connections.
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+    ) as http:
+        response = await http.post(path, json=payload)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def _storm(servers: list[ServerProcess]) -> None:
+    admin_id, contact_id, conversation_id = await _setup(servers[0].base_url)
+    path = f"/conversations/{conversation_id}/reply"
+    payloads: list[dict[str, Any]] = []
+    for n in range(REPLIES):
+        if n % 2 == 0:
+            payloads.append(
+                {
+                    "message_type": "comment",
+                    "type": "admin",
+                    "admin_id": admin_id,
+                    "body": f"admin {n}",
+                }
+            )
+        else:
+            payloads.append(
+                {
+                    "message_type": "comment",
+                    "type": "user",
+                    "intercom_user_id": contact_id,
+                    "body": f"contact {n}",
+                }
+            )
+    responses = await asyncio.gather(
+        *(
+            _reply(servers[n % len(servers)].base_url, path, payload)
+            for n, payload in enumerate(payloads)
+        )
+    )
+
+    async with httpx.AsyncClient(
+        base_url=servers[-1].base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as http:
+        final = (await http.get(f"/conversations/{conversation_id}")).json()
+
+    parts = final["conversation_parts"]["conversation_parts"]
+    bodies = [p["body"] for p in parts]
+    # Every reply stored exactly once.
+    assert sorted(bodies) == sorted(f"<p>{p['body']}</p>" for p in payloads)
+    assert final["conversation_parts"]["total_count"] == REPLIES
+    assert final["statistics"]["count_conversation_parts"] == REPLIES
+    # One order: ids increase along the list, and every response saw a prefix of that order
+    # ending with its own part (its writer held the conversation alone).
+    ids = [int(p["id"]) for p in parts]
+    assert ids == sorted(ids)
+    final_order = [p["id"] for p in parts]
+    for payload, response in zip(payloads, responses, strict=True):
+        seen = [p["id"] for p in response["conversation_parts"]["conversation_parts"]]
+        assert seen == final_order[: len(seen)]
+        assert response["conversation_parts"]["conversation_parts"][-1]["body"] == (
+            f"<p>{payload['body']}</p>"
+        )
+        assert response["conversation_parts"]["total_count"] == len(seen)
+    # The derived state agrees with the stored order.
+    last_author = parts[-1]["author"]["type"]
+    assert (final["waiting_since"] is None) == (last_author == "admin")
+    assert final["teammates"]["admins"] == [{"type": "admin", "id": admin_id}]
+    assert final["state"] == "open"
+
+
+def test_fifty_concurrent_replies_to_one_conversation(servers: list[ServerProcess]) -> None:
+    asyncio.run(_storm(servers))
