@@ -44,7 +44,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.")
-workspaces_app = typer.Typer(help="Workspaces (Intercom apps): create, list.")
+workspaces_app = typer.Typer(help="Workspaces (Intercom apps): create, list, set-version.")
 admins_app = typer.Typer(help="Admins (teammates): create, list.")
 teams_app = typer.Typer(help="Teams: create, list.")
 tokens_app = typer.Typer(help="Access tokens: create, list, revoke.")
@@ -670,6 +670,26 @@ def workspaces_list(data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = 
         table.add_row(str(row["id"]), str(row["name"]), str(row["default_version"]),
                       _when(row["created_at"]))  # fmt: skip
     _out().print(table if rows else "No workspaces yet.")
+
+
+@workspaces_app.command("set-version")
+def workspaces_set_version(
+    version: Annotated[str, typer.Argument(help="Intercom API version, e.g. 2.14 or 2.16.")],
+    workspace: WorkspaceOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Set the Intercom API version a workspace's requests get when they send no
+    Intercom-Version header (the official Python SDK sends none)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+
+    async def work(tx: Transaction) -> str:
+        from parley.services import workspaces
+
+        return await workspaces.set_default_version(tx, workspace, version)
+
+    workspace_id = _run(settings, work)
+    _out().print(f"Workspace {workspace_id} now defaults to Intercom API version {version}.")
 
 
 async def _workspace_ids(tx: Transaction, ref: str | None) -> list[str]:

@@ -61,8 +61,18 @@ def me(data_dir: Path, token: str) -> tuple[int, dict[str, Any]]:
 
 def test_workspace_admin_team_token_lifecycle(data_dir: Path) -> None:
     assert "No workspaces yet." in parley(data_dir, "workspaces", "list")
-    out = parley(data_dir, "workspaces", "create", "Acme", "--owner-email", "ann@acme.test",
-                 "--owner-name", "Ann Acme", "--default-version", "2.11")  # fmt: skip
+    out = parley(
+        data_dir,
+        "workspaces",
+        "create",
+        "Acme",
+        "--owner-email",
+        "ann@acme.test",
+        "--owner-name",
+        "Ann Acme",
+        "--default-version",
+        "2.11",
+    )
     owner_token = only_token(out)
     workspace_id = re.search(r"id ([a-z0-9]{8})", out).group(1)  # type: ignore[union-attr]
     owner_id = int(re.search(r"is admin (\d+)", out).group(1))  # type: ignore[union-attr]
@@ -73,8 +83,17 @@ def test_workspace_admin_team_token_lifecycle(data_dir: Path) -> None:
     assert "2.11" in listing
 
     # --workspace may be omitted: there is exactly one.
-    out = parley(data_dir, "admins", "create", "--name", "Bob Builder", "--email",
-                 "bob@acme.test", "--job-title", "Support")  # fmt: skip
+    out = parley(
+        data_dir,
+        "admins",
+        "create",
+        "--name",
+        "Bob Builder",
+        "--email",
+        "bob@acme.test",
+        "--job-title",
+        "Support",
+    )
     bob = int(re.search(r"Created admin (\d+)", out).group(1))  # type: ignore[union-attr]
     admins = parley(data_dir, "admins", "list", "--workspace", "Acme")
     assert "ann@acme.test" in admins
@@ -82,8 +101,19 @@ def test_workspace_admin_team_token_lifecycle(data_dir: Path) -> None:
     assert "Support" in admins
     assert "operator+bot" not in admins  # the workspace's bot is not a teammate
 
-    out = parley(data_dir, "teams", "create", "--name", "Tier 1", "--member", str(owner_id),
-                 "--member", str(bob), "--workspace", workspace_id)  # fmt: skip
+    out = parley(
+        data_dir,
+        "teams",
+        "create",
+        "--name",
+        "Tier 1",
+        "--member",
+        str(owner_id),
+        "--member",
+        str(bob),
+        "--workspace",
+        workspace_id,
+    )
     team_id = int(re.search(r"Created team (\d+)", out).group(1))  # type: ignore[union-attr]
     teams = parley(data_dir, "teams", "list")
     assert re.search(rf"{team_id}\s*│\s*Tier 1\s*│\s*{owner_id}, {bob}", teams), teams
@@ -130,8 +160,9 @@ def test_errors_are_one_line_and_exit_non_zero(data_dir: Path) -> None:
     err = parley(data_dir, "tokens", "create", "--admin", "999", "--workspace", "One", code=1)
     assert "no admin 999 in workspace" in err
     parley(data_dir, "admins", "create", "-w", "One", "--name", "X", "--email", "x@x.test")
-    err = parley(data_dir, "admins", "create", "-w", "One", "--name", "X", "--email",
-                 "x@x.test", code=1)  # fmt: skip
+    err = parley(
+        data_dir, "admins", "create", "-w", "One", "--name", "X", "--email", "x@x.test", code=1
+    )
     assert "an admin with email x@x.test already exists" in err
     err = parley(data_dir, "teams", "create", "-w", "Two", "--name", "T", "--member", "2", code=1)
     assert "no admin 2 in workspace" in err  # admin 2 is One's owner: workspaces are isolated
@@ -185,8 +216,9 @@ def test_version_and_help() -> None:
     runner = CliRunner()
     version = runner.invoke(app, ["version"])
     assert version.exit_code == 0
-    assert re.fullmatch(r"parley \d+\.\d+\.\d+\S* \(Intercom API 2\.14 by default\)\n",
-                        version.output)  # fmt: skip
+    assert re.fullmatch(
+        r"parley \d+\.\d+\.\d+\S* \(Intercom API 2\.14 by default\)\n", version.output
+    )
     assert runner.invoke(app, ["--version"]).output == version.output
     listing = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
     for command in ("serve", "db", "workspaces", "admins", "teams", "tokens", "version"):
@@ -208,3 +240,42 @@ def test_database_urls_are_printed_without_passwords() -> None:
         mask_url("postgresql://postgres@127.0.0.1/test") == "postgresql://postgres@127.0.0.1/test"
     )
     assert mask_url("sqlite:////tmp/x/parley.db") == "sqlite:////tmp/x/parley.db"
+
+
+def test_set_the_default_version_of_a_workspace(data_dir: Path) -> None:
+    out = parley(data_dir, "workspaces", "create", "Versioned")
+    token = only_token(out)
+    calls: list[httpx.Response] = []
+
+    async def unassigned_value() -> Any:
+        db = SqliteDatabase(data_dir / "parley.db")
+        served = create_app(Settings(data_dir=data_dir), db=db)
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            transport = httpx.ASGITransport(app=served)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://parley.test", headers=headers
+            ) as client:
+                created = await client.post("/contacts", json={"email": f"v{len(calls)}@x.test"})
+                calls.append(created)
+                assert created.status_code == 200, created.text
+                contact = created.json()
+                started = await client.post(
+                    "/conversations",
+                    json={"from": {"type": "user", "id": contact["id"]}, "body": "hi"},
+                )
+                conversation_id = started.json()["conversation_id"]
+                return (await client.get(f"/conversations/{conversation_id}")).json()[
+                    "admin_assignee_id"
+                ]
+        finally:
+            await db.close()
+
+    assert asyncio.run(unassigned_value()) is None  # 2.14: unassigned is null
+    assert "now defaults to Intercom API version 2.16" in parley(
+        data_dir, "workspaces", "set-version", "2.16"
+    )
+    assert asyncio.run(unassigned_value()) == 0  # 2.16: unassigned is 0
+    assert "2.16" in parley(data_dir, "workspaces", "list")
+    out = parley(data_dir, "workspaces", "set-version", "9.9", code=1)
+    assert "unknown Intercom API version" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from parley.config import API_VERSIONS
 from parley.db import admins, tokens, workspaces
 from parley.db.database import Row, Transaction
 from parley.errors import Conflict, InvalidParameter, NotFound
@@ -133,3 +134,14 @@ async def bootstrap(
         token=token, now=clock.now(),
     )  # fmt: skip
     return Bootstrap(None, True, str(first["id"]), len(rows))
+
+
+async def set_default_version(tx: Transaction, ref: str | None, version: str) -> str:
+    """Change the version a workspace's requests get without an Intercom-Version header."""
+    if version not in API_VERSIONS:
+        raise InvalidParameter(
+            f"unknown Intercom API version {version!r}; use one of {', '.join(API_VERSIONS)}"
+        )
+    workspace_id = str((await resolve(tx, ref))["id"])
+    await workspaces.set_default_version(tx, workspace_id, version)
+    return workspace_id
