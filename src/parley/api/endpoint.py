@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
@@ -47,13 +47,17 @@ class Call:
     path: Mapping[str, str]
     query: Mapping[str, str]
     json: Any  # the parsed JSON body (None when there was none)
+    # Writes to run in a transaction of their own once this request's has committed (e.g. a GET
+    # keeping the document it rendered); their failure cannot fail the request.
+    after_commit: list[Callable[[Transaction], Awaitable[object]]] = field(default_factory=list)
 
     def body(self, model: type[M]) -> M:
         """Validate the JSON body against a request model; errors name the field."""
         return parse_model(model, {} if self.json is None else self.json)
 
 
-Handler = Callable[[Call], Awaitable[dict[str, Any] | None]]
+# A handler returns the rendered dict, bytes it already serialised, or None for an empty body.
+Handler = Callable[[Call], Awaitable[dict[str, Any] | bytes | None]]
 
 
 def parse_model(model: type[M], data: Any) -> M:
@@ -77,8 +81,13 @@ def validation_error(exc: ValidationError) -> ParleyError:
     return InvalidParameter(f"{field}: {message}" if field else message, field=field)
 
 
-def json_response(status: int, content: dict[str, Any] | None, request_id: str) -> Response:
-    body = b"" if content is None else orjson.dumps(content)
+def json_response(status: int, content: dict[str, Any] | bytes | None, request_id: str) -> Response:
+    if content is None:
+        body = b""
+    elif isinstance(content, bytes):
+        body = content
+    else:
+        body = orjson.dumps(content)
     return Response(
         body, status_code=status, media_type=JSON_TYPE, headers={"X-Request-Id": request_id}
     )
@@ -108,7 +117,8 @@ def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], Awaitable[
                     field="Intercom-Version",
                 )
             token = _bearer(request)
-            raw = await request.body()
+            # GETs carry no body worth reading: skip the receive round on the hottest path.
+            raw = b"" if request.method == "GET" else await request.body()
             parsed: Any = None
             if raw.strip():
                 try:
@@ -128,8 +138,9 @@ def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], Awaitable[
                     workspace_id=auth["workspace_id"],
                     admin_id=int(auth["admin_id"]),
                 )
-                call = Call(request, tx, ctx, version, request.path_params,
-                            request.query_params, parsed)  # fmt: skip
+                call = Call(
+                    request, tx, ctx, version, request.path_params, request.query_params, parsed
+                )
                 content = await handler(call)
         except ParleyError as error:
             return error_response(error, request_id)
@@ -138,9 +149,19 @@ def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], Awaitable[
             conflict = Conflict("A resource matching those details already exists")
             return error_response(conflict, request_id)
         except Exception:
-            log.exception("unhandled error in %s %s (request %s)", request.method,
-                          request.url.path, request_id)  # fmt: skip
+            log.exception(
+                "unhandled error in %s %s (request %s)",
+                request.method,
+                request.url.path,
+                request_id,
+            )
             return error_response(ParleyError(), request_id)
+        for work in call.after_commit:
+            try:
+                async with state.db.transaction(write=True) as tx:
+                    await work(tx)
+            except Exception:
+                log.exception("after-commit work failed (request %s)", request_id)
         return json_response(200, content, request_id)
 
     return asgi_endpoint

@@ -9,8 +9,19 @@ import orjson
 
 from parley.db.database import Row, Transaction
 
+# Every column but `document` (which is read only by the GET fast path).
+_COLUMNS = (
+    "id, workspace_id, created_at, updated_at, title, state, read, priority, admin_assignee_id,"
+    " team_assignee_id, waiting_since, snoozed_until, source_type, source_id,"
+    " source_delivered_as, source_subject, source_body, source_author_type,"
+    " source_author_admin_id, source_author_contact_id, source_url, source_redacted,"
+    " source_attachments, custom_attributes, first_contact_reply_at, teammate_ids, statistics,"
+    " conversation_rating, sla_applied, ai_agent_participated, visible, part_count, revision"
+)
 _SELECT = (
-    "SELECT c.*, sa.name AS source_admin_name, sa.email AS source_admin_email,"
+    "SELECT "
+    + ", ".join(f"c.{name.strip()}" for name in _COLUMNS.split(","))
+    + ", sa.name AS source_admin_name, sa.email AS source_admin_email,"
     " sa.kind AS source_admin_kind, sc.name AS source_contact_name,"
     " sc.email AS source_contact_email"
     " FROM conversations c"
@@ -50,10 +61,57 @@ async def get(
 
 
 async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) -> None:
-    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    """Change a conversation. Every change bumps its revision and drops its stored document:
+    whatever changed, the document no longer says what GET would render."""
+    assignments = "".join(f"{name} = :{name}, " for name in values)
     await tx.execute(
-        f"UPDATE conversations SET {assignments} WHERE id = :_id",
+        f"UPDATE conversations SET {assignments}revision = revision + 1, document = NULL"
+        " WHERE id = :_id",
         {**values, "_id": conversation_id},
+    )
+
+
+# ------------------------------------------------------------------------ documents
+
+
+async def document(
+    tx: Transaction, workspace_id: str, conversation_id: int
+) -> tuple[str | None, int] | None:
+    """The stored document and the revision it belongs with; None if no such conversation."""
+    row = await tx.fetch_one(
+        "SELECT document, revision FROM conversations WHERE id = :id AND workspace_id = :ws",
+        {"id": conversation_id, "ws": workspace_id},
+    )
+    return None if row is None else (row["document"], int(row["revision"]))
+
+
+async def store_document(tx: Transaction, conversation_id: int, text: str, revision: int) -> int:
+    """Keep a rendering made from `revision`; a no-op if the conversation changed since."""
+    return await tx.execute(
+        "UPDATE conversations SET document = :doc WHERE id = :id AND revision = :rev",
+        {"doc": text, "id": conversation_id, "rev": revision},
+    )
+
+
+async def drop_documents_showing_contact(
+    tx: Transaction, workspace_id: str, contact_id: str
+) -> None:
+    """A contact's identity changed (or it went): every conversation that shows it re-renders."""
+    await tx.execute(
+        "UPDATE conversations SET document = NULL WHERE workspace_id = :ws AND document IS NOT NULL"
+        " AND (source_author_contact_id = :contact"
+        " OR id IN (SELECT conversation_id FROM conversation_contacts WHERE contact_id = :contact)"
+        " OR id IN (SELECT conversation_id FROM conversation_parts"
+        " WHERE author_contact_id = :contact))",
+        {"ws": workspace_id, "contact": contact_id},
+    )
+
+
+async def drop_documents_showing_tag(tx: Transaction, tag_id: int) -> None:
+    await tx.execute(
+        "UPDATE conversations SET document = NULL WHERE document IS NOT NULL"
+        " AND id IN (SELECT conversation_id FROM conversation_tags WHERE tag_id = :tag)",
+        {"tag": tag_id},
     )
 
 
@@ -74,14 +132,20 @@ async def delete(tx: Transaction, workspace_id: str, conversation_id: int) -> in
 
 
 async def page(
-    tx: Transaction, workspace_id: str, *, limit: int, after: tuple[int, int] | None
+    tx: Transaction,
+    workspace_id: str,
+    *,
+    limit: int,
+    after: tuple[int, int] | None,
+    offset: int = 0,
 ) -> list[Row]:
-    """Visible conversations, most recently updated first (updated_at DESC, id DESC)."""
+    """Visible conversations, most recently updated first (updated_at DESC, id DESC); `offset`
+    (page numbers, 1.x) applies only without a cursor."""
     if after is None:
         return await tx.fetch_all(
             _SELECT + " WHERE c.workspace_id = :ws AND c.visible = :visible"
-            " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit",
-            {"ws": workspace_id, "visible": True, "limit": limit},
+            " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit OFFSET :offset",
+            {"ws": workspace_id, "visible": True, "limit": limit, "offset": offset},
         )
     return await tx.fetch_all(
         _SELECT + " WHERE c.workspace_id = :ws AND c.visible = :visible"
@@ -213,7 +277,7 @@ async def tags_of(tx: Transaction, conversation_ids: Sequence[int]) -> dict[int,
 _PART_COLUMNS = (
     "conversation_id, part_type, body, created_at, updated_at, notified_at, author_type,"
     " author_admin_id, author_contact_id, assigned_to_type, assigned_to_id, attachments,"
-    " external_id, redacted, metadata, state, event_details, app_package_code"
+    " external_id, redacted, metadata, state, event_details, app_package_code, assigned_side"
 )
 
 

@@ -12,8 +12,13 @@ from typing import Any
 import orjson
 
 from parley.db.database import Row
+from parley.errors import InvalidParameter
 from parley.kit.html import to_plaintext
-from parley.render.version import ApiVersion
+from parley.render import conversation_v1
+from parley.render.version import VERSIONS, ApiVersion
+
+# The version whose rendering of a conversation is stored as its document (the default one).
+DOCUMENT_VERSION = VERSIONS["2.14"]
 
 STAT_KEYS = (
     "time_to_assignment",
@@ -54,6 +59,24 @@ def _priority(level: str, version: ApiVersion) -> str:
     return "not_priority" if level == "none" else "priority"
 
 
+PRIORITY_LEVELS = ("none", "low", "medium", "high", "urgent")
+
+
+def priority_level(value: str, version: ApiVersion) -> str:
+    """Read a requested priority (PUT /conversations/{id} `priority`, a Parley extension) in the
+    requested version's vocabulary: the level from 2.16; `priority` (stored as `high`) or
+    `not_priority` (`none`) before. Anything else is a 400 naming the field."""
+    if version.at_least("2.16"):
+        if value in PRIORITY_LEVELS:
+            return value
+        allowed = ", ".join(PRIORITY_LEVELS)
+    else:
+        if value in {"priority", "not_priority"}:
+            return "high" if value == "priority" else "none"
+        allowed = "priority, not_priority"
+    raise InvalidParameter(f"priority must be one of {allowed}", field="priority")
+
+
 def _body(body: str | None, plaintext: bool) -> str | None:
     return to_plaintext(body) if plaintext else body
 
@@ -87,7 +110,26 @@ def _statistics(raw: str) -> dict[str, Any]:
     return out
 
 
-def source(row: Row, *, plaintext: bool = False) -> dict[str, Any]:
+def _source_author_216(author: dict[str, Any]) -> dict[str, Any]:
+    """2.16 types the source author as conversation_source_author: type, id, name, email, the
+    last three nullable (an unknown email is null there, not "")."""
+    return {
+        "type": author["type"],
+        "id": author["id"],
+        "name": author["name"],
+        "email": author["email"] or None,
+    }
+
+
+def _channel(source_type: str) -> dict[str, Any]:
+    """2.16 `channel`: email conversations started by email, everything else in the messenger."""
+    initial = "email" if source_type == "email" else "messenger"
+    return {"initial": initial, "current": initial}
+
+
+def source(
+    row: Row, *, plaintext: bool = False, version: ApiVersion | None = None
+) -> dict[str, Any]:
     if row["source_author_type"] == "admin":
         author = _author(
             "bot" if row["source_admin_kind"] == "bot" else "admin",
@@ -104,6 +146,8 @@ def source(row: Row, *, plaintext: bool = False) -> dict[str, Any]:
             row["source_contact_name"],
             row["source_contact_email"],
         )
+    if version is not None and version.at_least("2.16"):
+        author = _source_author_216(author)
     return {
         "type": row["source_type"],
         "id": row["source_id"],
@@ -177,7 +221,14 @@ def conversation(
     version: ApiVersion,
     plaintext: bool = False,
 ) -> dict[str, Any]:
-    """A conversation; with `parts=None` it is a list item (no conversation_parts)."""
+    """A conversation; with `parts=None` it is a list item (no conversation_parts).
+
+    The one entry point for every version: 1.x is the legacy model (render/conversation_v1.py);
+    2.x gates the later fields here (`company` from 2.15; the 2.16 additions)."""
+    if version.is_legacy:
+        return conversation_v1.conversation(
+            row, contacts=contacts, tags=tags, parts=parts, plaintext=plaintext
+        )
     teammates = [{"type": "admin", "id": str(i)} for i in orjson.loads(row["teammate_ids"])]
     first_reply = row["first_contact_reply_at"]
     out: dict[str, Any] = {
@@ -187,7 +238,7 @@ def conversation(
         "updated_at": row["updated_at"],
         "waiting_since": row["waiting_since"],
         "snoozed_until": row["snoozed_until"],
-        "source": source(row, plaintext=plaintext),
+        "source": source(row, plaintext=plaintext, version=version),
         "contacts": {"type": "contact.list", "contacts": [contact_reference(c) for c in contacts]},
         "first_contact_reply": (
             None
@@ -215,6 +266,13 @@ def conversation(
         "ai_agent": None,
         "ai_agent_participated": bool(row["ai_agent_participated"]),
     }
+    if version.at_least("2.15"):
+        out["company"] = None  # Parley has no companies
+    if version.at_least("2.16"):
+        out["sales_agent_participated"] = False
+        out["sales_agent"] = None
+        out["channel"] = _channel(row["source_type"])
+        out["external_references"] = []
     if parts is not None:
         out["conversation_parts"] = {
             "type": "conversation_part.list",
@@ -231,7 +289,15 @@ def conversation_list(
     page: int,
     per_page: int,
     next_cursor: str | None,
+    version: ApiVersion | None = None,
+    url: str = "/conversations",
 ) -> dict[str, Any]:
+    """A list page: cursor pagination in 2.x; in 1.x page numbers with `pages.next` a URL
+    (`url` is the list's absolute URL without the query)."""
+    if version is not None and version.is_legacy:
+        return conversation_v1.conversation_list(
+            items, total_count=total_count, page=page, per_page=per_page, url=url
+        )
     pages: dict[str, Any] = {
         "type": "pages",
         "page": page,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from parley.db import admins, contacts, tags
+from parley.db import admins, contacts, conversations, tags
 from parley.db.database import Row, Transaction
 from parley.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from parley.kit import cursor
@@ -178,6 +178,11 @@ async def _check_unique_user(
 # ------------------------------------------------------------------ use cases
 
 
+# Contact columns that a rendered conversation shows (contact references, part and source
+# authors): changing one makes stored conversation documents stale.
+SHOWN_IN_CONVERSATIONS = frozenset({"external_id", "name", "email", "role"})
+
+
 async def create(tx: Transaction, ctx: Context, fields: Mapping[str, Any]) -> ContactView:
     if not any(fields.get(key) is not None for key in ("email", "external_id", "role")):
         raise MissingParameter("One of email, external_id or role is required")
@@ -215,12 +220,15 @@ async def update(
             external_id=changes.get("external_id", row["external_id"]), exclude_id=contact_id,
         )  # fmt: skip
     await contacts.update(tx, contact_id, changes, ctx.clock.now())
+    if SHOWN_IN_CONVERSATIONS & changes.keys():
+        await conversations.drop_documents_showing_contact(tx, ctx.workspace_id, contact_id)
     return await get(tx, ctx, contact_id)
 
 
 async def delete(tx: Transaction, ctx: Context, contact_id: str) -> Row:
     """Deletes the contact, its tags and its conversation memberships; returns the old row."""
     row = await require(tx, ctx, contact_id)
+    await conversations.drop_documents_showing_contact(tx, ctx.workspace_id, contact_id)
     await contacts.delete(tx, contact_id)
     return row
 

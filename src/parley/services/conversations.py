@@ -20,6 +20,7 @@ from parley.domain.conversation import Assignee, Author, Facts, Outcome, State
 from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
+from parley.services import conversation_attributes
 from parley.services.context import Context
 
 REDACTED_BODY = "<p><i>This message was deleted</i></p>"
@@ -54,6 +55,25 @@ async def view(tx: Transaction, ctx: Context, conversation_id: int) -> Conversat
 
 
 @dataclass(frozen=True, slots=True)
+class StoredDocument:
+    text: str | None  # None: not stored (never rendered since the last change)
+    revision: int
+
+
+async def stored_document(tx: Transaction, ctx: Context, conversation_id: int) -> StoredDocument:
+    """The conversation as last rendered in the document form, if still current."""
+    found = await store.document(tx, ctx.workspace_id, conversation_id)
+    if found is None:
+        raise conversation_not_found()
+    return StoredDocument(*found)
+
+
+async def keep_document(tx: Transaction, conversation_id: int, text: str, revision: int) -> None:
+    """Store a rendering made from `revision` (ignored if the conversation has moved on)."""
+    await store.store_document(tx, conversation_id, text, revision)
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationPage:
     items: list[ConversationView]
     total_count: int
@@ -63,10 +83,21 @@ class ConversationPage:
 
 
 async def list_page(
-    tx: Transaction, ctx: Context, *, per_page: int, starting_after: str | None
+    tx: Transaction,
+    ctx: Context,
+    *,
+    per_page: int,
+    starting_after: str | None,
+    page: int | None = None,
 ) -> ConversationPage:
+    """A page of the list: after a cursor (2.x), or by page number (1.x's `page`, also accepted
+    in 2.x). The next cursor is given whenever more follow, so either style can continue."""
     after: tuple[int, int] | None = None
     page_number = 1
+    offset = 0
+    if page is not None and not starting_after:
+        page_number = page
+        offset = (page - 1) * per_page
     if starting_after:
         try:
             updated_at, last_id = cursor.decode(starting_after, 2)
@@ -78,7 +109,7 @@ async def list_page(
             raise InvalidParameter("starting_after is not a valid cursor", field="starting_after")
         after = (updated_at, last_id)
         page_number = await store.count_newer(tx, ctx.workspace_id, after) // per_page + 1
-    rows = await store.page(tx, ctx.workspace_id, limit=per_page + 1, after=after)
+    rows = await store.page(tx, ctx.workspace_id, limit=per_page + 1, after=after, offset=offset)
     more = len(rows) > per_page
     rows = rows[:per_page]
     ids = [int(r["id"]) for r in rows]
@@ -183,6 +214,7 @@ def _part_values(conversation_id: int, draft: rules.PartDraft, now: int) -> dict
         "state": draft.state.value,
         "event_details": None if draft.event_details is None else store.dumps(draft.event_details),
         "app_package_code": None,
+        "assigned_side": draft.side,
     }
 
 
@@ -644,16 +676,20 @@ async def update(
     title: str | None,
     title_set: bool,
     custom_attributes: dict[str, Any] | None,
+    priority: str | None = None,
 ) -> None:
     row = await _load(tx, ctx, conversation_id)
     now = ctx.clock.now()
     values: dict[str, Any] = {}
     if read is not None:
         values["read"] = read
+    if priority is not None and priority != row["priority"]:
+        values["priority"] = priority
     if title_set:
         values["title"] = title
     changed: dict[str, Any] = {}
     if custom_attributes is not None:
+        await conversation_attributes.check_values(tx, ctx, custom_attributes)
         current = orjson.loads(row["custom_attributes"])
         for name, value in custom_attributes.items():
             if not isinstance(value, CUSTOM_VALUE):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from parley.db import contacts, tags
+from parley.db import contacts, conversations, tags
 from parley.db.database import Row, Transaction
 from parley.errors import InvalidParameter, NotFound
 from parley.services import contacts as contact_service
@@ -62,6 +62,7 @@ async def create_or_update(tx: Transaction, ctx: Context, *, name: str, tag_id: 
     if await tags.get_by_name(tx, ctx.workspace_id, name) is not None:
         raise InvalidParameter("name: a tag with this name already exists", field="name")
     await tags.rename(tx, tag_id, name)
+    await conversations.drop_documents_showing_tag(tx, tag_id)
     return await require(tx, ctx, tag_id)
 
 
@@ -98,6 +99,7 @@ async def get_tag(tx: Transaction, ctx: Context, tag_id: int) -> Row:
 
 async def delete_tag(tx: Transaction, ctx: Context, tag_id: int) -> None:
     await require(tx, ctx, tag_id)
+    await conversations.drop_documents_showing_tag(tx, tag_id)
     await tags.delete(tx, tag_id)
 
 

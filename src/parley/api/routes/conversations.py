@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 from parley.api.endpoint import Call, parse_model
 from parley.api.fields import NumericId, Timestamp
 from parley.api.routing import numeric_id, route
+from parley.db.database import Transaction
 from parley.errors import InvalidParameter, MissingParameter
 from parley.render import conversation as render
 from parley.services import conversations as service
@@ -41,8 +43,19 @@ def _render(call: Call, view: ConversationView) -> dict[str, Any]:
     )
 
 
-async def _respond(call: Call, conversation_id: int) -> dict[str, Any]:
-    return _render(call, await service.view(call.tx, call.ctx, conversation_id))
+def _document_form(call: Call) -> bool:
+    """Whether this request wants exactly what a stored conversation document holds."""
+    return call.version == render.DOCUMENT_VERSION and call.query.get("display_as") != "plaintext"
+
+
+async def _respond(call: Call, conversation_id: int) -> bytes:
+    """The conversation after a write. In the document form, the rendering is also kept as the
+    conversation's document (same transaction), so the next GET is a single-row read."""
+    view = await service.view(call.tx, call.ctx, conversation_id)
+    body = orjson.dumps(_render(call, view))
+    if _document_form(call):
+        await service.keep_document(call.tx, conversation_id, body.decode(), view.row["revision"])
+    return body
 
 
 def _conversation_id(call: Call) -> int:
@@ -100,12 +113,22 @@ def _per_page(raw: Any, default: int = 20) -> int:
     return value
 
 
+def _page_number(raw: Any) -> int | None:
+    """1.x pages by number (`page`, from 1); 2.x clients may send it too."""
+    if raw is None or raw == "":
+        return None
+    if not str(raw).isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise InvalidParameter("page must be a positive integer", field="page")
+    return int(raw)
+
+
 async def list_conversations(call: Call) -> dict[str, Any]:
     page = await service.list_page(
         call.tx,
         call.ctx,
         per_page=_per_page(call.query.get("per_page")),
         starting_after=call.query.get("starting_after") or None,
+        page=_page_number(call.query.get("page")),
     )
     items = [_render(call, item) for item in page.items]
     return render.conversation_list(
@@ -114,11 +137,30 @@ async def list_conversations(call: Call) -> dict[str, Any]:
         page=page.page,
         per_page=page.per_page,
         next_cursor=page.next_cursor,
+        version=call.version,
+        url=str(call.request.url.replace(query="")),
     )
 
 
-async def retrieve_conversation(call: Call) -> dict[str, Any]:
-    return await _respond(call, _conversation_id(call))
+async def retrieve_conversation(call: Call) -> bytes:
+    conversation_id = _conversation_id(call)
+    if not _document_form(call):
+        view = await service.view(call.tx, call.ctx, conversation_id)
+        return orjson.dumps(_render(call, view))
+    stored = await service.stored_document(call.tx, call.ctx, conversation_id)
+    if stored.text is not None:
+        return stored.text.encode()
+    # Not stored since its last change (e.g. a contact it shows was renamed): render it, and keep
+    # the rendering once this read has finished, unless a write has moved the conversation on.
+    view = await service.view(call.tx, call.ctx, conversation_id)
+    body = orjson.dumps(_render(call, view))
+    text, revision = body.decode(), int(view.row["revision"])
+
+    async def keep(tx: Transaction) -> None:
+        await service.keep_document(tx, conversation_id, text, revision)
+
+    call.after_commit.append(keep)
+    return body
 
 
 class UpdateConversation(Body):
@@ -126,9 +168,10 @@ class UpdateConversation(Body):
     title: StrictStr | None = None
     custom_attributes: dict[str, Any] | None = None
     company_id: StrictStr | None = None
+    priority: StrictStr | None = None  # an extension: no description has a way to set it
 
 
-async def update_conversation(call: Call) -> dict[str, Any]:
+async def update_conversation(call: Call) -> bytes:
     conversation_id = _conversation_id(call)
     body = call.body(UpdateConversation)
     await service.update(
@@ -139,6 +182,9 @@ async def update_conversation(call: Call) -> dict[str, Any]:
         title=body.title,
         title_set="title" in body.model_fields_set,
         custom_attributes=body.custom_attributes,
+        priority=(
+            None if body.priority is None else render.priority_level(body.priority, call.version)
+        ),
     )
     return await _respond(call, conversation_id)
 
@@ -189,12 +235,15 @@ def _files(files: list[AttachmentFile]) -> list[dict[str, str]]:
     return [f.model_dump() for f in files]
 
 
-async def reply_conversation(call: Call) -> dict[str, Any]:
+async def reply_conversation(call: Call) -> bytes:
     reference = call.path["conversation_id"]
     data = call.json if isinstance(call.json, dict) else {}
     kind = data.get("type")
     if kind is None:
         raise MissingParameter("type is required", field="type")
+    if kind == "admin" and call.version.is_legacy and data.get("message_type") in MANAGE_TYPES:
+        # 1.x acts through the reply endpoint (open, close, assignment, snoozed).
+        return await manage_conversation(call)
     if kind == "admin":
         admin = call.body(AdminReply)
         conversation_id, _ = await service.admin_reply(
@@ -258,7 +307,10 @@ class Assign(Body):
     body: StrictStr | None = None
 
 
-async def manage_conversation(call: Call) -> dict[str, Any]:
+MANAGE_TYPES = frozenset({"close", "snoozed", "open", "assignment"})
+
+
+async def manage_conversation(call: Call) -> bytes:
     conversation_id = numeric_id(call.path["conversation_id"])
     data = call.json if isinstance(call.json, dict) else {}
     kind = data.get("message_type")
@@ -402,7 +454,7 @@ class RedactSource(Body):
     source_id: StrictStr
 
 
-async def redact_conversation(call: Call) -> dict[str, Any]:
+async def redact_conversation(call: Call) -> bytes:
     data = call.json if isinstance(call.json, dict) else {}
     kind = data.get("type")
     if kind == "conversation_part":

@@ -184,6 +184,12 @@ def upgrade() -> None:
         # False for an admin-initiated message until the contact replies (spec-digest §6.13).
         sa.Column("visible", sa.Boolean(), nullable=False),
         sa.Column("part_count", sa.Integer(), nullable=False),
+        # Bumped by every change; guards the lazily refilled document below.
+        sa.Column("revision", sa.BigInteger(), nullable=False, server_default="0"),
+        # The conversation as GET /conversations/{id} answers it in the default wire format
+        # (JSON text), kept by the writes that change it and cleared by anything else that would
+        # change its rendering. NULL means "render it from the rows".
+        sa.Column("document", sa.Text(), nullable=True),
     )
     op.create_index(
         "ix_conversations_ws_updated", "conversations", ["workspace_id", "updated_at", "id"]
@@ -249,6 +255,9 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_conversation_parts_conversation", "conversation_parts", ["conversation_id", "id"]
+    )
+    op.create_index(
+        "ix_conversation_parts_author_contact", "conversation_parts", ["author_contact_id"]
     )
     op.create_table(
         "messages",

@@ -1,0 +1,175 @@
+"""Stored conversation documents: the GET fast path must answer exactly what rendering the rows
+would, and nothing that changes the rendering may leave a stale document behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.db.database import Database
+from parley.kit.clock import FrozenClock
+from parley.kit.ids import IdFactory
+from parley.services import conversations as conversation_service
+from parley.services.workspaces import CreatedWorkspace
+from tests.conftest import ValidatingClient
+from tests.factories import create_contact
+
+
+async def _document(db: Database, conversation_id: str) -> tuple[str | None, int]:
+    async with db.transaction() as tx:
+        row = await tx.fetch_one(
+            "SELECT document, revision FROM conversations WHERE id = :id",
+            {"id": int(conversation_id)},
+        )
+    assert row is not None
+    return row["document"], int(row["revision"])
+
+
+async def _drop(db: Database, conversation_id: str) -> None:
+    async with db.transaction(write=True) as tx:
+        await tx.execute(
+            "UPDATE conversations SET document = NULL WHERE id = :id", {"id": int(conversation_id)}
+        )
+
+
+async def _conversation(api: ValidatingClient, contact: str, admin: int) -> str:
+    started = await api.post(
+        "/conversations", json={"from": {"type": "user", "id": contact}, "body": "hello"}
+    )
+    cid = str(started.json()["conversation_id"])
+    reply = await api.post(
+        f"/conversations/{cid}/reply",
+        json={"message_type": "comment", "type": "admin", "admin_id": admin, "body": "hi"},
+    )
+    assert reply.status_code == 200
+    return cid
+
+
+async def test_a_write_keeps_the_document_and_get_serves_the_same_json(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> None:
+    contact = await create_contact(db, workspace, ids, clock, email="d@x.org", name="Dee")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    text, _ = await _document(db, cid)
+    assert text is not None
+    fast = (await api.get(f"/conversations/{cid}")).json()
+    await _drop(db, cid)
+    slow = (await api.get(f"/conversations/{cid}")).json()
+    assert fast == slow
+    # The slow GET kept its rendering for next time.
+    refilled, _ = await _document(db, cid)
+    assert refilled is not None
+    assert (await api.get(f"/conversations/{cid}")).json() == slow
+
+
+async def test_other_versions_and_plaintext_are_rendered_not_served_from_the_document(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> None:
+    contact = await create_contact(db, workspace, ids, clock, email="e@x.org")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    v216 = (await api.get(f"/conversations/{cid}", headers={"Intercom-Version": "2.16"})).json()
+    assert v216["admin_assignee_id"] == 0
+    plain = (await api.get(f"/conversations/{cid}", params={"display_as": "plaintext"})).json()
+    assert plain["conversation_parts"]["conversation_parts"][-1]["body"] == "hi"
+
+
+async def test_renaming_a_contact_updates_every_conversation_showing_it(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> None:
+    contact = await create_contact(db, workspace, ids, clock, email="f@x.org", external_id="f-1")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    reply = await api.post(
+        f"/conversations/{cid}/reply",
+        json={"message_type": "comment", "type": "user", "intercom_user_id": contact, "body": "yo"},
+    )
+    assert reply.status_code == 200
+    changed = await api.put(f"/contacts/{contact}", json={"external_id": "f-2", "name": "Fay"})
+    assert changed.status_code == 200
+    body = (await api.get(f"/conversations/{cid}")).json()
+    assert body["contacts"]["contacts"][0]["external_id"] == "f-2"
+    assert body["conversation_parts"]["conversation_parts"][-1]["author"]["name"] == "Fay"
+    assert body["source"]["author"]["name"] == "Fay"
+    # A change that no conversation shows leaves documents alone.
+    kept, _ = await _document(db, cid)
+    assert kept is not None
+    assert (await api.put(f"/contacts/{contact}", json={"phone": "+100"})).status_code == 200
+    assert (await _document(db, cid))[0] == kept
+
+
+async def test_renaming_or_deleting_a_tag_updates_tagged_conversations(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> None:
+    contact = await create_contact(db, workspace, ids, clock, email="g@x.org")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    tag = (await api.post("/tags", json={"name": "old"})).json()
+    tagged = await api.post(
+        f"/conversations/{cid}/tags", json={"id": tag["id"], "admin_id": workspace.owner_admin_id}
+    )
+    assert tagged.status_code == 200
+    await api.get(f"/conversations/{cid}")  # keeps the document, with the tag
+    assert (await api.post("/tags", json={"id": tag["id"], "name": "new"})).status_code == 200
+    names = [t["name"] for t in (await api.get(f"/conversations/{cid}")).json()["tags"]["tags"]]
+    assert names == ["new"]
+    assert (await api.delete(f"/tags/{tag['id']}")).status_code == 200
+    assert (await api.get(f"/conversations/{cid}")).json()["tags"]["tags"] == []
+
+
+async def test_deleting_a_contact_drops_the_documents_that_show_it(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> None:
+    first = await create_contact(db, workspace, ids, clock, email="h@x.org", name="Hal")
+    second = await create_contact(db, workspace, ids, clock, email="i@x.org")
+    cid = await _conversation(api, first, workspace.owner_admin_id)
+    attached = await api.post(
+        f"/conversations/{cid}/customers",
+        json={"admin_id": workspace.owner_admin_id, "customer": {"intercom_user_id": second}},
+    )
+    assert attached.status_code == 200
+    await api.get(f"/conversations/{cid}")
+    assert (await api.delete(f"/contacts/{first}")).status_code == 200
+    body: dict[str, Any] = (await api.get(f"/conversations/{cid}")).json()
+    assert [c["id"] for c in body["contacts"]["contacts"]] == [second]
+
+
+async def test_a_rendering_of_an_older_revision_is_never_kept(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> None:
+    contact = await create_contact(db, workspace, ids, clock, email="j@x.org")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    _, revision = await _document(db, cid)
+    note = await api.post(
+        f"/conversations/{cid}/reply",
+        json={
+            "message_type": "note",
+            "type": "admin",
+            "admin_id": workspace.owner_admin_id,
+            "body": "later",
+        },
+    )
+    assert note.status_code == 200
+    async with db.transaction(write=True) as tx:
+        await conversation_service.keep_document(tx, int(cid), '{"stale": true}', revision)
+    assert "stale" not in (await api.get(f"/conversations/{cid}")).json()
