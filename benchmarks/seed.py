@@ -17,8 +17,16 @@ How the rows are made, so that they are exactly what Parley itself writes:
   `statistics`, `teammate_ids`, `read`, `visible` and `part_count` are what the same sequence of
   API calls would have left behind. About 10% of the conversations are admin-initiated messages
   (POST /messages) that the contact answered, so every conversation is visible.
-* Part ids follow time, as they would in a live store: the parts of conversations that run at
-  the same time interleave in the parts table.
+* The statistics are kept as services.timekeeping keeps them (when the tree has it): each
+  outcome's parts folded into the tally by parley.domain.statistics, for a workspace without
+  office hours or SLA policies. The full-text index (parley.db.fulltext) gets the words of every
+  source and part body, as the SQL layer's hooks write them.
+* Each conversation's `document` (the GET fast path) is what the reply/manage routes keep after
+  its last write: its default-version rendering by parley.render.conversation, from rows shaped
+  like the readers' joins; `revision` counts the writes (one per action, one per tag). run.py
+  can check this byte for byte against the server (see the README).
+* Part ids follow time within each batch of conversations, as they would in a live store: the
+  parts of conversations that run at the same time interleave in the parts table.
 * Contacts get `last_replied_at`/`last_contacted_at`/`updated_at` as the services' touches would.
   The outbox is not seeded: it is a delivery queue, and the seeded history counts as delivered.
 
@@ -31,25 +39,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import heapq
+import dataclasses
 import multiprocessing
 import os
 import random
+import resource
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from parley.db import admins as admin_db
 from parley.db import migrate
-from parley.db.database import asyncpg_dsn, connect, sqlite_path
+from parley.db.database import Transaction, asyncpg_dsn, connect, sqlite_path
 from parley.domain import conversation as rules
 from parley.domain.conversation import Assignee, Author, Facts, State
 from parley.kit.clock import FrozenClock, SystemClock
 from parley.kit.html import as_paragraphs
 from parley.kit.ids import IdFactory
+from parley.render import conversation as render
 from parley.services import admins as admin_service
 from parley.services import tags as tag_service
 from parley.services import workspaces
@@ -58,21 +71,28 @@ from parley.services.context import Context
 # The conversation service's own row builders: the seed writes columns exactly as it does.
 from parley.services.conversations import _fact_columns, _new_conversation, _part_values
 
+try:  # the full-text index the SQL layer keeps (when this tree has it)
+    from parley.kit.words import document as words_document
+except ImportError:  # pragma: no cover
+    words_document = None  # type: ignore[assignment]
+
+try:  # statistics kept by services.timekeeping (when this tree has it) rather than the rules
+    from parley.domain import statistics as stats
+    from parley.services import timekeeping
+except ImportError:  # pragma: no cover - an older tree: the rules keep the statistics
+    stats = None  # type: ignore[assignment]
+    timekeeping = None  # type: ignore[assignment]
+
 DAY = 86_400
 HOUR = 3_600
 
-CONVERSATION_COLUMNS = (
-    "id", "workspace_id", "created_at", "updated_at", "title", "state", "read", "priority",
-    "admin_assignee_id", "team_assignee_id", "waiting_since", "snoozed_until", "source_type",
-    "source_id", "source_delivered_as", "source_subject", "source_body", "source_author_type",
-    "source_author_admin_id", "source_author_contact_id", "source_url", "source_redacted",
-    "source_attachments", "custom_attributes", "first_contact_reply_at", "teammate_ids",
-    "statistics", "conversation_rating", "sla_applied", "ai_agent_participated", "visible",
-    "part_count",
-)  # fmt: skip
 MESSAGE_COLUMNS = (
     "id", "workspace_id", "conversation_id", "type", "message_type", "subject", "body",
     "admin_id", "created_at",
+)  # fmt: skip
+LOADED_TABLES = (
+    "contacts", "conversations", "messages", "conversation_contacts", "conversation_tags",
+    "conversation_parts",
 )  # fmt: skip
 PARTICIPANT_COLUMNS = ("conversation_id", "contact_id", "position")
 CONVERSATION_TAG_COLUMNS = (
@@ -119,6 +139,15 @@ TAG_NAMES = (
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    id: str
+    role: str
+    name: str | None
+    email: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class World:
     """What every generator process needs, sent to each worker once."""
 
@@ -128,25 +157,37 @@ class World:
     first_created: int  # the first conversation's created_at
     last_created: int  # the last conversation's created_at
     end: int  # "now": no part is later
-    contacts: tuple[tuple[str, str], ...]  # (id, role)
-    admin_ids: tuple[int, ...]  # human admins
-    team_ids: tuple[int, ...]
-    tag_ids: tuple[int, ...]
+    contacts: tuple[Contact, ...]
+    admins: dict[int, tuple[str, str]]  # human admin id -> (name, email)
+    teams: dict[int, str]  # id -> name
+    tags: dict[int, str]  # id -> name
     bodies: tuple[str, ...]  # HTML, as the services store them
     subjects: tuple[str, ...]
+    documents: bool  # the schema has conversations.document (the GET fast path)
+    fulltext: bool  # the schema has the full-text index (parley.db.fulltext)
 
 
 @dataclass(slots=True)
 class Chunk:
+    conversation_columns: tuple[str, ...] = ()
     conversations: list[tuple[Any, ...]] = field(default_factory=list)
     messages: list[tuple[Any, ...]] = field(default_factory=list)
     participants: list[tuple[Any, ...]] = field(default_factory=list)
     tags: list[tuple[Any, ...]] = field(default_factory=list)
-    # (created_at, conversation id, sequence, part values without the id)
-    parts: list[tuple[int, int, int, tuple[Any, ...]]] = field(default_factory=list)
+    parts: list[tuple[Any, ...]] = field(default_factory=list)  # with their ids
+    # full-text rows (id, conversation id, words): source bodies (id = conversation id), parts
+    source_words: list[tuple[int, int, str]] = field(default_factory=list)
+    part_words: list[tuple[int, int, str]] = field(default_factory=list)
     # (contact id, replied at, contacted at): the services' contacts.touch_* calls
     touches: list[tuple[str, int | None, int | None]] = field(default_factory=list)
-    last_created: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    index: int
+    first_id: int  # conversation ids first_id .. first_id + len(steps) - 1
+    first_part_id: int
+    steps: tuple[int, ...]  # actions (= parts) per conversation
 
 
 def _sentence(rng: random.Random) -> str:
@@ -169,6 +210,19 @@ def make_bodies(rng: random.Random, count: int) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- generation
 
 _world: World | None = None
+_words: dict[str, str] = {}  # body -> its full-text words (bodies come from a pool)
+
+
+def _words_of(body: str | None) -> str:
+    """What parley.db.fulltext indexes for a body ("" = not indexed)."""
+    if body is None or words_document is None:
+        return ""
+    found = _words.get(body)
+    if found is None:
+        found = _words[body] = words_document(body)
+    return found
+
+
 # _new_conversation takes a Context it does not read; any will do.
 _CONTEXT = Context(clock=FrozenClock(0), ids=IdFactory(0), workspace_id="", admin_id=0)
 
@@ -176,6 +230,29 @@ _CONTEXT = Context(clock=FrozenClock(0), ids=IdFactory(0), workspace_id="", admi
 def _init_worker(world: World) -> None:
     global _world
     _world = world
+    # dataclasses.replace is a third of the lifecycle rules' cost (it re-reads every field's
+    # metadata on each call). In these throwaway worker processes only, the rules module gets
+    # an equivalent that caches the field names; it refuses classes it would not be exact for.
+    rules.replace = _fast_replace  # type: ignore[attr-defined]
+
+
+_init_fields: dict[type, tuple[str, ...] | None] = {}
+
+
+def _fast_replace(obj: Any, /, **changes: Any) -> Any:
+    cls = type(obj)
+    names = _init_fields.get(cls, ())
+    if names == ():
+        every = dataclasses.fields(obj)
+        exact = all(f.init for f in every) and not any(
+            isinstance(f.type, dataclasses.InitVar) or f.type == "InitVar" for f in every
+        )
+        names = _init_fields[cls] = tuple(f.name for f in every) if exact else None
+    if names is None:
+        return dataclasses.replace(obj, **changes)
+    values = {name: getattr(obj, name) for name in names}
+    values.update(changes)
+    return cls(**values)
 
 
 def _created_at(world: World, index: int, rng: random.Random) -> int:
@@ -185,44 +262,125 @@ def _created_at(world: World, index: int, rng: random.Random) -> int:
     return world.first_created + int(index * slot + rng.random() * slot * 0.9)
 
 
-def generate_chunk(job: tuple[int, int, int]) -> Chunk:
-    """Conversations first_id .. first_id+count-1 (index = id - 1), deterministic per chunk."""
-    chunk_index, first_id, count = job
+@dataclass(slots=True)
+class _Draft:
+    """One conversation before its parts have ids."""
+
+    row: dict[str, Any]
+    contact: Contact
+    parts: list[tuple[int, int, dict[str, Any]]]  # (created_at, sequence, part values)
+    tags: list[tuple[Any, ...]]
+
+
+def generate_chunk(job: Job) -> Chunk:
+    """The job's conversations, deterministic per chunk. Part ids follow time within the chunk
+    (first_part_id onwards), so parts of conversations that overlap in time interleave."""
     world = _world
     assert world is not None, "worker not initialised"
-    rng = random.Random(world.seed * 1_000_003 + chunk_index)
+    rng = random.Random(world.seed * 1_000_003 + job.index)
     chunk = Chunk()
-    for conversation_id in range(first_id, first_id + count):
-        created_at = _created_at(world, conversation_id - 1, rng)
-        _conversation(world, rng, chunk, conversation_id, created_at)
-        chunk.last_created = created_at
+    drafts = [
+        _conversation(world, rng, chunk, job.first_id + n, steps)
+        for n, steps in enumerate(job.steps)
+    ]
+    ordered = sorted(
+        (at, draft.row["id"], sequence, values)
+        for draft in drafts
+        for at, sequence, values in draft.parts
+    )
+    part_id = job.first_part_id
+    for _, _, _, values in ordered:
+        values["id"] = part_id
+        part_id += 1
+    assert part_id - job.first_part_id == sum(job.steps), "one part per step"
+    for draft in drafts:
+        if world.documents:
+            draft.row["document"] = _document(world, draft)
+        if not chunk.conversation_columns:
+            chunk.conversation_columns = tuple(draft.row)
+        chunk.conversations.append(tuple(draft.row.values()))
+        chunk.tags.extend(draft.tags)
+        chunk.parts.extend(tuple(values.values()) for _, _, values in draft.parts)
+        if world.fulltext:  # db.conversations.insert / insert_part index unredacted bodies
+            conversation_id = draft.row["id"]
+            if words := _words_of(draft.row["source_body"]):
+                chunk.source_words.append((conversation_id, conversation_id, words))
+            for _, _, values in draft.parts:
+                if words := _words_of(values["body"]):
+                    chunk.part_words.append((values["id"], conversation_id, words))
     return chunk
+
+
+def _document(world: World, draft: _Draft) -> str:
+    """What the reply/manage routes keep after each write: the default-version rendering, from
+    rows shaped as the readers' joins return them (db.conversations get/contacts_of/tags_of/
+    parts_of)."""
+    row = dict(draft.row)
+    admin = world.admins.get(row["source_author_admin_id"])
+    author_contact = draft.contact if row["source_author_contact_id"] is not None else None
+    row.update(
+        source_admin_name=admin[0] if admin else None,
+        source_admin_email=admin[1] if admin else None,
+        source_admin_kind="admin" if admin else None,
+        source_contact_name=author_contact.name if author_contact else None,
+        source_contact_email=author_contact.email if author_contact else None,
+    )
+    contact = draft.contact
+    contact_row = {"id": contact.id, "external_id": contact.external_id, "role": contact.role,
+                   "name": contact.name, "email": contact.email}  # fmt: skip
+    tag_rows = [
+        {
+            "id": tag_id,
+            "name": world.tags[tag_id],
+            "applied_at": at,
+            "applied_by_type": kind,
+            "applied_by_id": by,
+        }
+        for _, tag_id, at, kind, by in sorted(draft.tags, key=lambda t: (t[2], t[1]))
+    ]
+    part_rows = []
+    for _, _, values in draft.parts:
+        part_admin = world.admins.get(values["author_admin_id"])
+        part_rows.append(
+            {**values, "admin_name": part_admin[0] if part_admin else None,
+             "admin_email": part_admin[1] if part_admin else None,
+             "contact_name": contact.name if values["author_contact_id"] else None,
+             "contact_email": contact.email if values["author_contact_id"] else None}
+        )  # fmt: skip
+    rendered = render.conversation(
+        row, contacts=[contact_row], tags=tag_rows, parts=part_rows,
+        version=render.DOCUMENT_VERSION,
+    )  # fmt: skip
+    return orjson.dumps(rendered).decode()
 
 
 def _admin(world: World, rng: random.Random, facts: Facts) -> Author:
     """Mostly the assignee, otherwise any teammate."""
     if facts.admin_assignee_id is not None and rng.random() < 0.7:
         return Author("admin", admin_id=facts.admin_assignee_id)
-    return Author("admin", admin_id=rng.choice(world.admin_ids))
+    return Author("admin", admin_id=rng.choice(list(world.admins)))
 
 
 def _conversation(
-    world: World, rng: random.Random, chunk: Chunk, conversation_id: int, created_at: int
-) -> None:
+    world: World, rng: random.Random, chunk: Chunk, conversation_id: int, steps: int
+) -> _Draft:
     ws = world.workspace_id
-    contact_id, role = rng.choice(world.contacts)
-    contact = Author(role, contact_id=contact_id)
+    admin_ids = list(world.admins)
+    created_at = _created_at(world, conversation_id - 1, rng)
+    contact = rng.choice(world.contacts)
+    author = Author(contact.role, contact_id=contact.id)
     body = rng.choice(world.bodies)
     start = _new_conversation(_CONTEXT, now=created_at)
     admin_initiated = rng.random() < 0.10
     replied_at: int | None = None
     contacted_at: int | None = None
+    timeline = _Timeline()  # the statistics tally (services.timekeeping)
     if admin_initiated:
         # POST /messages (create_from_admin): invisible until the contact answers.
-        sender = rng.choice(world.admin_ids)
+        sender = rng.choice(admin_ids)
         message_type = "email" if rng.random() < 0.5 else "inapp"
         subject = rng.choice(world.subjects) if message_type == "email" else None
-        facts = replace(start, visible=False, read=True, teammate_ids=(sender,))
+        facts = _fast_replace(start, visible=False, read=True, teammate_ids=(sender,))
         chunk.messages.append(
             (conversation_id, ws, conversation_id, "admin_message", message_type, subject, body,
              sender, created_at)
@@ -239,6 +397,8 @@ def _conversation(
     else:
         # POST /conversations (create_from_contact).
         facts = rules.start_by_contact(start, now=created_at)
+        if timekeeping is not None:
+            timeline.start(stats.Event(created_at, stats.CONTACT, parts=0))
         chunk.messages.append(
             (conversation_id, ws, conversation_id, "user_message", "inapp", None, body, None,
              created_at)
@@ -247,41 +407,46 @@ def _conversation(
             "source_type": "conversation",
             "source_delivered_as": "customer_initiated",
             "source_subject": "",
-            "source_author_type": role,
+            "source_author_type": contact.role,
             "source_author_admin_id": None,
-            "source_author_contact_id": contact_id,
+            "source_author_contact_id": contact.id,
         }
         replied_at = created_at
-    chunk.participants.append((conversation_id, contact_id, 1))
+    chunk.participants.append((conversation_id, contact.id, 1))
 
     now = created_at
     admin_moments: list[tuple[int, int]] = []  # (time, admin id) of admin-authored parts
-    sequence = 0
-    for step in range(rng.randint(7, 13)):
+    parts: list[tuple[int, int, dict[str, Any]]] = []
+    for step in range(steps):
         gap = rng.expovariate(1 / (HOUR if step == 0 else 3 * HOUR))
         now = min(world.end, now + 1 + int(gap))
-        outcome = _next_action(world, rng, facts, contact, now, first=admin_initiated and not step)
-        if not outcome.parts:
-            continue
-        for draft in outcome.parts:
-            values = _part_values(conversation_id, draft, now)
-            chunk.parts.append((now, conversation_id, sequence, tuple(values.values())))
-            sequence += 1
-            if draft.author.admin_id is not None and draft.author.type == "admin":
-                admin_moments.append((now, draft.author.admin_id))
-            elif draft.author.contact_id is not None:
-                replied_at = now
+        outcome = _next_action(world, rng, facts, author, now, first=admin_initiated and not step)
+        assert len(outcome.parts) == 1, "every seeded action writes one part"
+        draft = outcome.parts[0]
+        parts.append((now, step, {"id": 0, **_part_values(conversation_id, draft, now)}))
+        if draft.author.admin_id is not None and draft.author.type == "admin":
+            admin_moments.append((now, draft.author.admin_id))
+        elif draft.author.contact_id is not None:
+            replied_at = now
+        timeline.account(world, outcome)
         facts = outcome.facts
 
-    updated_at = now
+    # Tags on about a third of the conversations, applied by an admin while handling it
+    # (services.conversations.tag bumps updated_at to the tagging time, never past the last part).
+    tags: list[tuple[Any, ...]] = []
+    if admin_moments and rng.random() < 0.33:
+        for tag_id in rng.sample(list(world.tags), k=min(len(world.tags), rng.randint(1, 3))):
+            at, admin_id = rng.choice(admin_moments)
+            tags.append((conversation_id, tag_id, at, "admin", str(admin_id)))
+
     row = {
-        **_fact_columns(facts),
         "id": conversation_id,
         "workspace_id": ws,
         "created_at": created_at,
-        "updated_at": updated_at,
+        "updated_at": now,
         "title": None,
         "priority": "none",
+        **source,
         "source_id": str(conversation_id),  # the message's id; messages share the conversation's
         "source_body": body,
         "source_url": None,
@@ -291,17 +456,44 @@ def _conversation(
         "conversation_rating": None,
         "sla_applied": None,
         "ai_agent_participated": False,
-        **source,
+        **_fact_columns(_fast_replace(facts, statistics=timeline.statistics(facts))),
     }
-    chunk.conversations.append(tuple(row[name] for name in CONVERSATION_COLUMNS))
+    if world.documents:
+        # store.update bumps the revision once per write: one per action, one per tag.
+        row["revision"] = steps + len(tags)
+    chunk.touches.append((contact.id, replied_at, contacted_at))
+    return _Draft(row, contact, parts, tags)
 
-    # Tags on about a third of the conversations, applied by an admin while handling it
-    # (services.conversations.tag bumps updated_at to the tagging time, never past the last part).
-    if admin_moments and rng.random() < 0.33:
-        for tag_id in rng.sample(world.tag_ids, k=min(len(world.tag_ids), rng.randint(1, 3))):
-            at, admin_id = rng.choice(admin_moments)
-            chunk.tags.append((conversation_id, tag_id, at, "admin", str(admin_id)))
-    chunk.touches.append((contact_id, replied_at, contacted_at))
+
+class _Timeline:
+    """services.timekeeping.account for a workspace without office hours or SLA policies (so
+    it reads nothing): each outcome's parts folded into the statistics tally, or the tally
+    computed from the whole history when there is none yet (an admin-initiated conversation's
+    first part) or the parts are out of order. The service stores the tally in `statistics`
+    between writes and loads it again; the lifecycle rules never read it, so the seed keeps it
+    in memory and stores it once, at the end."""
+
+    def __init__(self) -> None:
+        self.history: list[Any] = []
+        self.tally: Any = None
+
+    def start(self, source: Any) -> None:
+        """A contact's source message (initial_statistics)."""
+        self.history.append(source)
+        self.tally = stats.compute(self.history, None)
+
+    def account(self, world: World, outcome: rules.Outcome) -> None:
+        if timekeeping is None:
+            return
+        events = timekeeping._events(outcome.parts, world.teams)
+        self.history.extend(events)
+        if self.tally is None or not stats.in_order(self.tally, events):
+            self.tally = stats.compute(self.history, None)
+        else:
+            stats.fold(self.tally, events, None)
+
+    def statistics(self, facts: Facts) -> dict[str, Any]:
+        return facts.statistics if self.tally is None else self.tally.statistics()
 
 
 def _next_action(
@@ -324,9 +516,9 @@ def _next_action(
         return rules.note(facts, author=admin, now=now, body=body)
     if roll < 0.87:
         if rng.random() < 0.7:
-            assignee = Assignee("admin", rng.choice(world.admin_ids))
+            assignee = Assignee("admin", rng.choice(list(world.admins)))
         else:
-            assignee = Assignee("team", rng.choice(world.team_ids))
+            assignee = Assignee("team", rng.choice(list(world.teams)))
         return rules.assign(facts, author=admin, now=now, assignee=assignee, body=None)
     return rules.close(facts, author=admin, now=now, body=None)
 
@@ -351,6 +543,19 @@ class Sink:
     async def update_contacts(self, rows: Sequence[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
+    async def insert_words(self, kind: str, rows: Sequence[tuple[int, int, str]]) -> None:
+        """Full-text rows (id, conversation id, words); kind "source" or "part"."""
+        raise NotImplementedError
+
+    async def drop_indexes(self, tables: Sequence[str]) -> None:
+        """Drop the tables' secondary indexes (keeping their definitions): one sorted build at
+        the end is much faster than updating a dozen indexes row by row."""
+        raise NotImplementedError
+
+    async def restore_indexes(self) -> None:
+        """Recreate the dropped indexes from their own definitions: the migrations' schema."""
+        raise NotImplementedError
+
     async def finish(self) -> None:
         raise NotImplementedError
 
@@ -359,8 +564,12 @@ class SqliteSink(Sink):
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA synchronous=OFF")
+        # No journal while loading (a failed seed is simply run again); WAL is set back at the
+        # end, as Parley expects it.
+        self.conn.execute("PRAGMA journal_mode=OFF")
         self.conn.execute("PRAGMA cache_size=-262144")  # 256 MB while loading
         self.conn.execute("PRAGMA temp_store=MEMORY")
+        self.indexes: list[str] = []
 
     async def begin(self) -> None:
         self.conn.execute("BEGIN")
@@ -375,6 +584,28 @@ class SqliteSink(Sink):
             marks = ", ".join("?" for _ in columns)
             self.conn.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+            )
+
+    async def drop_indexes(self, tables: Sequence[str]) -> None:
+        marks = ", ".join("?" for _ in tables)
+        found = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks}) ORDER BY name",
+            list(tables),
+        ).fetchall()
+        self.indexes = [sql for _, sql in found]
+        for name, _ in found:
+            self.conn.execute(f'DROP INDEX "{name}"')
+
+    async def restore_indexes(self) -> None:
+        for sql in self.indexes:
+            self.conn.execute(sql)
+
+    async def insert_words(self, kind: str, rows: Sequence[tuple[int, int, str]]) -> None:
+        if rows:  # contentless FTS5 tables keyed by conversation / part id (db/fulltext.py)
+            table = "conversation_source_fts" if kind == "source" else "conversation_part_fts"
+            self.conn.executemany(
+                f"INSERT INTO {table} (rowid, words) VALUES (?, ?)", [(r[0], r[2]) for r in rows]
             )
 
     async def update_contacts(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -395,6 +626,48 @@ class PostgresSink(Sink):
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.tx: Any = None
+        self.staging = False
+        self.indexes: list[str] = []
+
+    async def drop_indexes(self, tables: Sequence[str]) -> None:
+        found = await self.conn.fetch(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+            " WHERE i.schemaname = current_schema() AND i.tablename = ANY($1::text[])"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid ="
+            " (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)"
+            " ORDER BY i.indexname",
+            list(tables),
+        )
+        self.indexes = [row["indexdef"] for row in found]
+        for row in found:
+            await self.conn.execute(f'DROP INDEX "{row["indexname"]}"')
+
+    async def restore_indexes(self) -> None:
+        await self.conn.execute("SET maintenance_work_mem = '256MB'")
+        for sql in self.indexes:
+            await self.conn.execute(sql)
+
+    async def insert_words(self, kind: str, rows: Sequence[tuple[int, int, str]]) -> None:
+        """tsvectors keyed by id (db/fulltext.py), made by the server from a staging table."""
+        if not rows:
+            return
+        if not self.staging:
+            await self.conn.execute(
+                "CREATE TEMP TABLE seed_words (id bigint, conversation_id bigint, words text)"
+            )
+            self.staging = True
+        await self.conn.copy_records_to_table("seed_words", records=rows)
+        if kind == "source":
+            await self.conn.execute(
+                "INSERT INTO conversation_source_words (conversation_id, words)"
+                " SELECT id, to_tsvector('simple', words) FROM seed_words"
+            )
+        else:
+            await self.conn.execute(
+                "INSERT INTO conversation_part_words (part_id, conversation_id, words)"
+                " SELECT id, conversation_id, to_tsvector('simple', words) FROM seed_words"
+            )
+        await self.conn.execute("TRUNCATE seed_words")
 
     @classmethod
     async def open(cls, url: str) -> PostgresSink:
@@ -449,6 +722,7 @@ class Options:
     chunk: int
     workers: int
     force: bool
+    verify: int
 
 
 class Progress:
@@ -519,28 +793,36 @@ async def create_workspace(options: Options, rng: random.Random) -> tuple[str, i
                 owner_name="Bench Owner", default_version="2.14", token=options.token,
             )  # fmt: skip
             ws = created.workspace_id
-            admin_ids = [created.owner_admin_id]
             for n in range(options.admins - 1):
                 first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                admin_ids.append(
-                    await admin_service.create_admin(
-                        tx, clock=clock, workspace_id=ws, name=f"{first} {last}",
-                        email=f"agent{n + 1}@bench.example", job_title="Support",
-                    )  # fmt: skip
-                )
-            team_ids = []
+                await admin_service.create_admin(
+                    tx, clock=clock, workspace_id=ws, name=f"{first} {last}",
+                    email=f"agent{n + 1}@bench.example", job_title="Support",
+                )  # fmt: skip
+            admins = {
+                int(row["id"]): (str(row["name"]), str(row["email"]))
+                for row in await admin_db.list_for_workspace(tx, ws)
+            }
+            teams = {}
             for n in range(options.teams):
-                members = rng.sample(admin_ids, k=max(1, len(admin_ids) // 2))
-                team_ids.append(
-                    await admin_service.create_team(
-                        tx, clock=clock, workspace_id=ws, name=f"Team {n + 1}", member_ids=members
-                    )
+                members = rng.sample(sorted(admins), k=max(1, len(admins) // 2))
+                name = f"Team {n + 1}"
+                team_id = await admin_service.create_team(
+                    tx, clock=clock, workspace_id=ws, name=name, member_ids=members
                 )
+                teams[team_id] = name
             ctx = Context(clock=clock, ids=ids, workspace_id=ws, admin_id=created.owner_admin_id)
-            tag_ids = []
+            tags = {}
             for name in TAG_NAMES:
                 tag = await tag_service.create_or_update(tx, ctx, name=name, tag_id=None)
-                tag_ids.append(int(tag["id"]))
+                tags[int(tag["id"])] = str(tag["name"])
+            documents = await _has_column(tx, "conversations", "document")
+            fulltext = words_document is not None and await _has_table(
+                tx,
+                "conversation_source_fts"
+                if tx.dialect == "sqlite"
+                else "conversation_source_words",
+            )
     finally:
         await db.close()
     world = World(
@@ -551,22 +833,41 @@ async def create_workspace(options: Options, rng: random.Random) -> tuple[str, i
         last_created=options.end - 2 * HOUR,
         end=options.end,
         contacts=(),
-        admin_ids=tuple(admin_ids),
-        team_ids=tuple(team_ids),
-        tag_ids=tuple(tag_ids),
+        admins=admins,
+        teams=teams,
+        tags=tags,
         bodies=make_bodies(rng, 4000),
         subjects=tuple(_sentence(rng)[:60] for _ in range(200)),
+        documents=documents,
+        fulltext=fulltext,
     )
     return ws, created.owner_admin_id, world
 
 
-def make_contacts(
-    options: Options, world: World, rng: random.Random
-) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+async def _has_table(tx: Transaction, table: str) -> bool:
+    if tx.dialect == "sqlite":
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :table"
+    else:
+        sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = :table"
+    return bool(await tx.fetch_val(sql, {"table": table}))
+
+
+async def _has_column(tx: Transaction, table: str, column: str) -> bool:
+    if tx.dialect == "sqlite":
+        rows = await tx.fetch_all(f"PRAGMA table_info({table})")
+        return any(row["name"] == column for row in rows)
+    found = await tx.fetch_val(
+        "SELECT count(*) FROM information_schema.columns"
+        " WHERE table_name = :table AND column_name = :column",
+        {"table": table, "column": column},
+    )
+    return bool(found)
+
+
+def make_contacts(options: Options, world: World, rng: random.Random) -> list[tuple[Any, ...]]:
     """~70% users (external_id, email, name), ~30% leads; rows as contacts.insert writes them."""
     ids = IdFactory(options.seed + 1)
     rows: list[tuple[Any, ...]] = []
-    created: dict[str, int] = {}
     start = world.first_created - 60 * DAY
     for n in range(options.contacts):
         contact_id = ids.contact_id()
@@ -583,8 +884,7 @@ def make_contacts(
             (contact_id, world.workspace_id, role, email, ext, None, name, None, None, False,
              False, False, None, "{}", False, signed_up, None, None, None, at, at)
         )  # fmt: skip
-        created[contact_id] = at
-    return rows, created
+    return rows
 
 
 async def open_sink(url: str) -> Sink:
@@ -593,15 +893,25 @@ async def open_sink(url: str) -> Sink:
     return await PostgresSink.open(url)
 
 
-def _jobs(total: int, size: int) -> Iterator[tuple[int, int, int]]:
-    for index, first in enumerate(range(1, total + 1, size)):
-        yield index, first, min(size, total - first + 1)
+def make_jobs(options: Options) -> list[Job]:
+    """Chunks of conversations with their number of actions drawn up front, so each chunk
+    knows where its part ids start."""
+    rng = random.Random(options.seed * 7 + 3)
+    steps = [rng.randint(7, 13) for _ in range(options.conversations)]
+    jobs = []
+    part_id = 1
+    for index, start in enumerate(range(0, options.conversations, options.chunk)):
+        chunk_steps = tuple(steps[start : start + options.chunk])
+        jobs.append(Job(index, start + 1, part_id, chunk_steps))
+        part_id += sum(chunk_steps)
+    return jobs
 
 
 async def load(options: Options, world: World, contact_rows: list[tuple[Any, ...]]) -> None:
     created_at = {row[0]: row[19] for row in contact_rows}
     progress = Progress(options.conversations)
     sink = await open_sink(options.url)
+    await sink.drop_indexes(LOADED_TABLES)
     await sink.begin()
     for start in range(0, len(contact_rows), 20_000):
         await sink.insert("contacts", CONTACT_COLUMNS, contact_rows[start : start + 20_000])
@@ -609,34 +919,19 @@ async def load(options: Options, world: World, contact_rows: list[tuple[Any, ...
     progress.rows += len(contact_rows)
     print(f"  contacts {len(contact_rows):,} in {progress.elapsed():.1f}s", flush=True)
 
-    heap: list[tuple[int, int, int, tuple[Any, ...]]] = []
-    next_part_id = 1
     replied: dict[str, int] = {}
     contacted: dict[str, int] = {}
-
-    def due(before: int | None) -> list[tuple[Any, ...]]:
-        """Parts whose time is before `before` (all when None), with ids in time order."""
-        nonlocal next_part_id
-        out = []
-        while heap and (before is None or heap[0][0] < before):
-            _, _, _, values = heapq.heappop(heap)
-            out.append((next_part_id, *values))
-            next_part_id += 1
-        return out
-
     context = multiprocessing.get_context("fork")
     with context.Pool(options.workers, initializer=_init_worker, initargs=(world,)) as pool:
-        for chunk in pool.imap(generate_chunk, _jobs(options.conversations, options.chunk)):
-            for item in chunk.parts:
-                heapq.heappush(heap, item)
-            # Later chunks start no earlier than this one's last conversation.
-            parts = due(chunk.last_created)
+        for chunk in pool.imap(generate_chunk, make_jobs(options)):
             await sink.begin()
-            await sink.insert("conversations", CONVERSATION_COLUMNS, chunk.conversations)
+            await sink.insert("conversations", chunk.conversation_columns, chunk.conversations)
             await sink.insert("messages", MESSAGE_COLUMNS, chunk.messages)
             await sink.insert("conversation_contacts", PARTICIPANT_COLUMNS, chunk.participants)
             await sink.insert("conversation_tags", CONVERSATION_TAG_COLUMNS, chunk.tags)
-            await sink.insert("conversation_parts", PART_COLUMNS, parts)
+            await sink.insert("conversation_parts", PART_COLUMNS, chunk.parts)
+            await sink.insert_words("source", chunk.source_words)
+            await sink.insert_words("part", chunk.part_words)
             await sink.commit()
             for contact_id, replied_at, contacted_at in chunk.touches:
                 if replied_at is not None and replied_at > replied.get(contact_id, -1):
@@ -644,29 +939,76 @@ async def load(options: Options, world: World, contact_rows: list[tuple[Any, ...
                 if contacted_at is not None and contacted_at > contacted.get(contact_id, -1):
                     contacted[contact_id] = contacted_at
             progress.conversations += len(chunk.conversations)
-            progress.parts += len(parts)
+            progress.parts += len(chunk.parts)
             progress.rows += (
                 len(chunk.conversations) + len(chunk.messages) + len(chunk.participants)
-                + len(chunk.tags) + len(parts)
+                + len(chunk.tags) + len(chunk.parts) + len(chunk.source_words)
+                + len(chunk.part_words)
             )  # fmt: skip
             if progress.conversations % (options.chunk * 5) == 0:
                 progress.report()
-    parts = due(None)
     touched = sorted(set(replied) | set(contacted))
     updates = [
         (replied.get(cid), contacted.get(cid), max(created_at[cid], replied.get(cid, 0)), cid)
         for cid in touched
     ]
     await sink.begin()
-    await sink.insert("conversation_parts", PART_COLUMNS, parts)
     await sink.update_contacts(updates)
     await sink.commit()
-    progress.parts += len(parts)
-    progress.rows += len(parts) + len(updates)
+    progress.rows += len(updates)
     progress.report(final=True)
     finishing = time.perf_counter()
+    await sink.restore_indexes()
+    print(f"  indexes rebuilt in {time.perf_counter() - finishing:.1f}s", flush=True)
+    finishing = time.perf_counter()
     await sink.finish()
-    print(f"  finished (indexes/WAL/ANALYZE) in {time.perf_counter() - finishing:.1f}s")
+    finished = time.perf_counter() - finishing
+    print(f"  finished (WAL checkpoint; sequences and ANALYZE on PostgreSQL) in {finished:.1f}s")
+
+
+async def verify(options: Options, world: World, sample: int) -> None:
+    """Check the seeded rows against Parley's own readers for `sample` random conversations:
+    the stored document must be byte for byte what GET renders from the rows (services view +
+    render, as routes/conversations.py does), and the statistics what timekeeping recomputes
+    from the stored parts."""
+    from parley.services import conversations as service
+
+    rng = random.Random(options.seed + 99)
+    ids = rng.sample(range(1, options.conversations + 1), min(sample, options.conversations))
+    ctx = Context(clock=FrozenClock(options.end), ids=IdFactory(0), workspace_id=world.workspace_id,
+                  admin_id=min(world.admins))  # fmt: skip
+    problems: list[str] = []
+    db = await connect(options.url)
+    try:
+        async with db.transaction() as tx:
+            for conversation_id in ids:
+                view = await service.view(tx, ctx, conversation_id)
+                if world.documents:
+                    stored = await tx.fetch_val(
+                        "SELECT document FROM conversations WHERE id = :id", {"id": conversation_id}
+                    )
+                    rendered = orjson.dumps(
+                        render.conversation(
+                            view.row, contacts=view.contacts, tags=view.tags, parts=view.parts,
+                            version=render.DOCUMENT_VERSION,
+                        )
+                    ).decode()  # fmt: skip
+                    if stored != rendered:
+                        problems.append(f"conversation {conversation_id}: document differs")
+                if timekeeping is not None:
+                    history = await timekeeping._history(tx, conversation_id)
+                    again = stats.compute(history, None).statistics()
+                    if orjson.loads(view.row["statistics"]) != again:
+                        problems.append(f"conversation {conversation_id}: statistics differ")
+    finally:
+        await db.close()
+    checked = " and ".join(
+        what for what, on in (("documents", world.documents), ("statistics", timekeeping))
+        if on
+    )  # fmt: skip
+    if problems:
+        raise SystemExit(f"verify: {len(problems)} problems: " + "; ".join(problems[:5]))
+    print(f"  verified {checked} of {len(ids)} random conversations against Parley's readers")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -687,6 +1029,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--chunk", type=int, default=2_000, help="conversations per batch")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--force", action="store_true", help="replace an existing store")
+    parser.add_argument(
+        "--verify", type=int, default=200, help="conversations to check afterwards (0: none)"
+    )
     args = parser.parse_args(argv)
     if args.database_url:
         url = args.database_url
@@ -698,7 +1043,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         teams=args.teams, token=args.token, seed=args.seed,
         end=args.end if args.end is not None else SystemClock().now(),
         span_days=args.span_days, chunk=args.chunk, workers=max(1, args.workers),
-        force=args.force,
+        force=args.force, verify=args.verify,
     )  # fmt: skip
 
 
@@ -710,16 +1055,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     prepare_store(options)
     rng = random.Random(options.seed)
     workspace_id, owner_id, world = asyncio.run(create_workspace(options, rng))
-    contact_rows, _ = make_contacts(options, world, rng)
-    world = replace(world, contacts=tuple((row[0], row[2]) for row in contact_rows))
+    contact_rows = make_contacts(options, world, rng)
+    contacts = tuple(Contact(r[0], r[2], r[6], r[3], r[4]) for r in contact_rows)
+    world = replace(world, contacts=contacts)
     print(
-        f"  workspace {workspace_id}, owner admin {owner_id}, admins {list(world.admin_ids)},"
-        f" teams {list(world.team_ids)}, {len(world.tag_ids)} tags, token {options.token!r}"
+        f"  workspace {workspace_id}, owner admin {owner_id}, admins {sorted(world.admins)},"
+        f" teams {sorted(world.teams)}, {len(world.tags)} tags, token {options.token!r},"
+        f" documents {'yes' if world.documents else 'no (no such column)'},"
+        f" full-text index {'yes' if world.fulltext else 'no (no such table)'}"
         f" ({time.perf_counter() - began:.1f}s)",
         flush=True,
     )
     asyncio.run(load(options, world, contact_rows))
-    print(f"Seeded in {time.perf_counter() - began:.1f}s")
+    if options.verify:
+        asyncio.run(verify(options, world, options.verify))
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"Seeded in {time.perf_counter() - began:.1f}s (CPU: main process"
+        f" {own.ru_utime + own.ru_stime:.1f}s, generator processes"
+        f" {workers.ru_utime + workers.ru_stime:.1f}s)"
+    )
 
 
 if __name__ == "__main__":

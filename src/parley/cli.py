@@ -48,12 +48,14 @@ workspaces_app = typer.Typer(help="Workspaces (Intercom apps): create, list, set
 admins_app = typer.Typer(help="Admins (teammates): create, list.")
 teams_app = typer.Typer(help="Teams: create, list.")
 tokens_app = typer.Typer(help="Access tokens: create, list, revoke.")
+office_hours_app = typer.Typer(help="Office hours of a workspace: show, set, clear.")
 for _sub, _name in (
     (db_app, "db"),
     (workspaces_app, "workspaces"),
     (admins_app, "admins"),
     (teams_app, "teams"),
     (tokens_app, "tokens"),
+    (office_hours_app, "office-hours"),
 ):
     app.add_typer(_sub, name=_name, no_args_is_help=True)
 
@@ -477,11 +479,21 @@ def serve(
         typer.Option("--access-log/--no-access-log", envvar="PARLEY_ACCESS_LOG",
                      help="Log every request. [env PARLEY_ACCESS_LOG]"),
     ] = False,
+    controlled_clock: Annotated[
+        bool,
+        typer.Option(
+            "--controlled-clock",
+            help="Use a clock that GET/POST /_parley/clock can read, set, freeze and advance "
+            "(development and tests); timers, statistics and SLAs follow it. "
+            "[env PARLEY_CONTROLLED_CLOCK]",
+        ),
+    ] = False,
 ) -> None:  # fmt: skip
     """Serve the HTTP API; the first start creates a workspace and prints its access token."""
     settings = _settings(
         host=host, port=port, data_dir=data_dir, database_url=database_url,
         bootstrap_token=bootstrap_token, log_level=log_level,
+        controlled_clock=True if controlled_clock else None,
     )  # fmt: skip
     level = settings.log_level.lower()
     if level not in LOG_LEVELS:
@@ -506,6 +518,8 @@ def serve(
 
     outcome = _run(settings, first_start, migrate=migrate)
     _print_banner(settings, outcome, _base_url(settings.host, settings.port))
+    if settings.controlled_clock:
+        _out().print("Controlled clock: read, set, freeze and advance it at /_parley/clock.")
 
     import uvicorn
 
@@ -890,6 +904,154 @@ def tokens_revoke(
 
     _run(settings, work)
     _out().print(f"Revoked access token {token_id}.")
+
+
+# --------------------------------------------------------------------------- office hours
+
+
+def _print_office_hours(workspace_id: str, hours: Any) -> None:
+    if hours is None:
+        _out().print(f"Workspace {workspace_id} has no office hours: always open.")
+        return
+    table = Table(title=f"Office hours of {workspace_id} ({escape(hours.time_zone)})")
+    table.add_column("day")
+    table.add_column("open")
+    for day, spans in hours.schedule().items():
+        table.add_row(day, ", ".join(f"{a}-{b}" for a, b in spans) or "closed")
+    _out().print(table)
+
+
+@office_hours_app.command("show")
+def office_hours_show(
+    workspace: WorkspaceOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Show a workspace's office hours."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+
+    async def work(tx: Transaction) -> tuple[str, Any]:
+        from parley.services import timekeeping, workspaces
+
+        ws = str((await workspaces.resolve(tx, workspace))["id"])
+        return ws, await timekeeping.office_hours(tx, ws)
+
+    _print_office_hours(*_run(settings, work, write=False))
+
+
+@office_hours_app.command("set")
+def office_hours_set(
+    time_zone: Annotated[str, typer.Option("--time-zone", help="IANA zone, e.g. Europe/Berlin.")],
+    day: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--day",
+            help="DAY=HH:MM-HH:MM[,HH:MM-HH:MM]; DAY is a weekday name or `weekdays` "
+            "(monday to friday) or `everyday`. Repeatable; days not given are closed.",
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Set a workspace's office hours (the time zone and the open hours of each weekday)."""
+    from parley.domain.office_hours import DAYS
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    schedule: dict[str, list[list[str]]] = {}
+    for item in day or []:
+        name, _, spans = item.partition("=")
+        name = name.strip().lower()
+        days = (
+            list(DAYS[:5]) if name == "weekdays" else list(DAYS) if name == "everyday" else [name]
+        )
+        intervals = [span.strip().split("-", 1) for span in spans.split(",") if span.strip()]
+        if not spans or any(len(i) != 2 for i in intervals):
+            _fail(f"--day {item!r}: use DAY=HH:MM-HH:MM[,HH:MM-HH:MM]", status=2)
+        for d in days:
+            schedule.setdefault(d, []).extend(intervals)
+    clock, ids = _clock_and_ids()
+
+    async def work(tx: Transaction) -> tuple[str, Any]:
+        from parley.services import timekeeping, workspaces
+        from parley.services.context import Context
+
+        ws = str((await workspaces.resolve(tx, workspace))["id"])
+        ctx = Context(clock=clock, ids=ids, workspace_id=ws, admin_id=0)
+        return ws, await timekeeping.set_office_hours(
+            tx, ctx, time_zone=time_zone, schedule=schedule
+        )
+
+    _print_office_hours(*_run(settings, work))
+
+
+@office_hours_app.command("clear")
+def office_hours_clear(
+    workspace: WorkspaceOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Remove a workspace's office hours (it is then always open)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    clock, ids = _clock_and_ids()
+
+    async def work(tx: Transaction) -> str:
+        from parley.services import timekeeping, workspaces
+        from parley.services.context import Context
+
+        ws = str((await workspaces.resolve(tx, workspace))["id"])
+        await timekeeping.clear_office_hours(
+            tx, Context(clock=clock, ids=ids, workspace_id=ws, admin_id=0)
+        )
+        return ws
+
+    _print_office_hours(_run(settings, work), None)
+
+
+# --------------------------------------------------------------------------- seed
+
+
+@app.command()
+def seed(
+    conversations: Annotated[
+        int, typer.Option("--conversations", "-n", help="Conversations to create.", min=1)
+    ] = 10_000,
+    contacts: Annotated[int, typer.Option(help="Contacts (about 70% users, 30% leads).")] = 20_000,
+    admins: Annotated[int, typer.Option(help="Human admins, the owner included.", min=1)] = 12,
+    teams: Annotated[int, typer.Option(help="Teams.", min=1)] = 4,
+    token: Annotated[str, typer.Option(help="The access token to create.")] = "seed-token",
+    seed_value: Annotated[
+        int, typer.Option("--seed", help="Random seed (same seed, same data).")
+    ] = 1,
+    end: Annotated[
+        int | None, typer.Option(help="Unix time of the latest activity. [default: now]")
+    ] = None,
+    span_days: Annotated[int, typer.Option(help="Days of history.", min=1)] = 180,
+    workers: Annotated[int | None, typer.Option(help="Generator processes.", min=1)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing store.")] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Fill a fresh store with one realistic workspace (bulk SQL, not the API)."""
+    from parley import seed as seeding
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    url = settings.resolved_database_url
+    options = seeding.Options(
+        url=url, conversations=conversations, contacts=contacts, admins=admins, teams=teams,
+        token=token, seed=seed_value, end=end if end is not None else seeding.default_end(),
+        span_days=span_days, chunk=2_000, workers=workers or seeding.default_workers(),
+        force=force,
+    )  # fmt: skip
+    console = _out()
+    console.print(f"Seeding {mask_url(url)}: {conversations:,} conversations, seed {seed_value}")
+    with _guard(url):
+        try:
+            done = seeding.run(options, console)
+        except SystemExit as exc:
+            _fail(str(exc))
+        console.print(
+            f"Seeded workspace {done.workspace_id}: {done.conversations:,} conversations,"
+            f" {done.parts:,} parts, {done.rows:,} rows in {done.seconds:.1f}s."
+            f" Owner admin {done.owner_admin_id}; admins {list(done.admin_ids)};"
+            f" teams {list(done.team_ids)}; tags {list(done.tag_ids)}; token {done.token!r}"
+        )
 
 
 def main() -> None:

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     admin_name: str = "Workspace Owner"
     default_version: str = DEFAULT_API_VERSION
     log_level: str = "info"
+    # A clock that /_parley/clock can read, set, freeze and advance (development and tests).
+    controlled_clock: bool = False
+    # Seconds between two scans of the snooze timer (0 turns the timer off).
+    timer_interval: float = Field(default=1.0, ge=0)
 
     @field_validator("default_version")
     @classmethod

@@ -477,7 +477,7 @@ async def test_pagination_walk_visits_every_contact_once(
     assert [p["page"] for p in pages] == [1, 2, 3]
     assert all(p["total_pages"] == 3 and p["per_page"] == 10 for p in pages)
     assert [len(seen[:10]), len(seen[10:20]), len(seen[20:])] == [10, 10, 5]
-    # Most recently updated first.
+    # Newest first.
     listing = (await api.get("/contacts", params={"per_page": 150})).json()
     updated = [c["updated_at"] for c in listing["data"]]
     assert updated == sorted(updated, reverse=True)
@@ -485,9 +485,11 @@ async def test_pagination_walk_visits_every_contact_once(
     assert "next" not in listing["pages"]
 
 
-async def test_default_page_size_is_10_and_updates_reorder(
+async def test_default_page_size_is_10_and_updates_do_not_reorder(
     api: ValidatingClient, clock: FrozenClock
 ) -> None:
+    """Newest first by created_at: an update does not move a contact, so a cursor walk in
+    progress neither repeats nor skips it (docs/behaviour.md, Search)."""
     ids = []
     for i in range(12):
         clock.advance(1)
@@ -499,7 +501,7 @@ async def test_default_page_size_is_10_and_updates_reorder(
     assert body["data"][0]["id"] == ids[-1]
     clock.advance(1)
     await api.put(f"/contacts/{ids[0]}", json={"name": "touched"})
-    assert (await api.get("/contacts")).json()["data"][0]["id"] == ids[0]
+    assert (await api.get("/contacts")).json()["data"][0]["id"] == ids[-1]
 
 
 async def test_the_cursor_is_opaque_base64_json(api: ValidatingClient) -> None:

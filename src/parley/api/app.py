@@ -12,19 +12,43 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from parley.api.endpoint import error_response
-from parley.api.routes import admins, contacts, conversations, messages, tags
+from parley.api.routes import (
+    admins,
+    contacts,
+    conversation_attributes,
+    conversations,
+    messages,
+    parley_admin,
+    parley_workspace,
+    search,
+    tags,
+    users_v1,
+)
 from parley.api.state import AppState
 from parley.config import Settings
 from parley.db import database
 from parley.errors import NotFound, ParleyError
-from parley.kit.clock import Clock, SystemClock
+from parley.kit.clock import Clock, ControlledClock, SystemClock
 from parley.kit.ids import IdFactory
+from parley.worker.timers import Timer
 
 log = logging.getLogger("parley")
 
 
 def _routes() -> list[object]:
-    return [*admins.routes, *conversations.routes, *messages.routes, *contacts.routes, *tags.routes]
+    # conversation_attributes before conversations: /conversations/attributes is not an id.
+    return [
+        *admins.routes,
+        *conversation_attributes.routes,
+        *search.routes,
+        *conversations.routes,
+        *messages.routes,
+        *contacts.routes,
+        *tags.routes,
+        *users_v1.routes,
+        *parley_workspace.routes,
+        *parley_admin.routes,
+    ]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -57,9 +81,15 @@ def create_app(
         state: AppState = app.state.parley
         if owned:
             state.db = await database.connect(settings.resolved_database_url)
+        timer = None
+        if settings.timer_interval > 0:  # the snooze timer (worker/timers.py)
+            timer = Timer(state.db, state.clock, state.ids, settings.timer_interval)
+            timer.start()
         try:
             yield
         finally:
+            if timer is not None:
+                await timer.stop()
             if owned:
                 await state.db.close()
 
@@ -71,7 +101,7 @@ def create_app(
     app.state.parley = AppState(
         settings=settings,
         db=db,  # type: ignore[arg-type]  # set in lifespan when not given
-        clock=clock or SystemClock(),
+        clock=clock or (ControlledClock() if settings.controlled_clock else SystemClock()),
         ids=ids or IdFactory(),
     )
     return app

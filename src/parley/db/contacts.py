@@ -157,17 +157,17 @@ async def count_listed(tx: Transaction, workspace_id: str) -> int:
 async def list_page(
     tx: Transaction, workspace_id: str, *, limit: int, after: tuple[int, str] | None
 ) -> list[Row]:
-    """Listed contacts, most recently updated first (then id descending), strictly after the
-    (updated_at, id) position `after` in that order."""
+    """Listed contacts, newest first (created_at, then id, descending), strictly after the
+    (created_at, id) position `after` in that order."""
     if after is None:
         return await tx.fetch_all(
             "SELECT * FROM contacts WHERE workspace_id = :ws AND archived = false"
-            " ORDER BY updated_at DESC, id DESC LIMIT :limit",
+            " ORDER BY created_at DESC, id DESC LIMIT :limit",
             {"ws": workspace_id, "limit": limit},
         )
     return await tx.fetch_all(
         "SELECT * FROM contacts WHERE workspace_id = :ws AND archived = false"
-        " AND (updated_at < :u OR (updated_at = :u AND id < :id))"
-        " ORDER BY updated_at DESC, id DESC LIMIT :limit",
+        " AND (created_at < :u OR (created_at = :u AND id < :id))"
+        " ORDER BY created_at DESC, id DESC LIMIT :limit",
         {"ws": workspace_id, "limit": limit, "u": after[0], "id": after[1]},
     )

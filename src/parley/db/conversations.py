@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from parley.db import fulltext
 from parley.db.database import Row, Transaction
 
 # Every column but `document` (which is read only by the GET fast path).
@@ -28,6 +29,7 @@ _SELECT = (
     " LEFT JOIN admins sa ON sa.id = c.source_author_admin_id"
     " LEFT JOIN contacts sc ON sc.id = c.source_author_contact_id"
 )
+SELECT = _SELECT  # a conversation row as every reader gets it (db/search.py filters it)
 
 
 def dumps(value: Any) -> str:
@@ -40,6 +42,8 @@ async def insert(tx: Transaction, values: dict[str, Any]) -> int:
     new_id = await tx.fetch_val(
         f"INSERT INTO conversations ({columns}) VALUES ({params}) RETURNING id", values
     )
+    if not values.get("source_redacted"):
+        await fulltext.add_source(tx, int(new_id), values.get("source_body"))
     return int(new_id)
 
 
@@ -63,6 +67,15 @@ async def get(
 async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) -> None:
     """Change a conversation. Every change bumps its revision and drops its stored document:
     whatever changed, the document no longer says what GET would render."""
+    if "source_body" in values:  # keep the full-text index in step (redaction, edits)
+        old = await tx.fetch_one(
+            "SELECT source_body, source_redacted FROM conversations WHERE id = :id",
+            {"id": conversation_id},
+        )
+        if old is not None and not old["source_redacted"]:
+            await fulltext.remove_source(tx, conversation_id, old["source_body"])
+        if not values.get("source_redacted", old is not None and old["source_redacted"]):
+            await fulltext.add_source(tx, conversation_id, values["source_body"])
     assignments = "".join(f"{name} = :{name}, " for name in values)
     await tx.execute(
         f"UPDATE conversations SET {assignments}revision = revision + 1, document = NULL"
@@ -116,8 +129,10 @@ async def drop_documents_showing_tag(tx: Transaction, tag_id: int) -> None:
 
 
 async def delete(tx: Transaction, workspace_id: str, conversation_id: int) -> int:
+    await fulltext.remove_conversation(tx, conversation_id)
     # Children first: SQLite only cascades with foreign_keys on, PostgreSQL always; be explicit.
-    for table in ("conversation_parts", "conversation_contacts", "conversation_tags"):
+    for table in ("conversation_parts", "conversation_contacts", "conversation_tags",
+                  "conversation_slas"):  # fmt: skip
         await tx.execute(
             f"DELETE FROM {table} WHERE conversation_id = :id", {"id": conversation_id}
         )
@@ -139,19 +154,20 @@ async def page(
     after: tuple[int, int] | None,
     offset: int = 0,
 ) -> list[Row]:
-    """Visible conversations, most recently updated first (updated_at DESC, id DESC); `offset`
-    (page numbers, 1.x) applies only without a cursor."""
+    """Visible conversations, newest first (id DESC: an immutable key, so a cursor walk is
+    stable while conversations are updated; docs/behaviour.md, Search). `after` is the cursor's
+    (updated_at, id): only the id positions the page. `offset` (page numbers, 1.x) applies
+    only without a cursor."""
     if after is None:
         return await tx.fetch_all(
             _SELECT + " WHERE c.workspace_id = :ws AND c.visible = :visible"
-            " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit OFFSET :offset",
+            " ORDER BY c.id DESC LIMIT :limit OFFSET :offset",
             {"ws": workspace_id, "visible": True, "limit": limit, "offset": offset},
         )
     return await tx.fetch_all(
         _SELECT + " WHERE c.workspace_id = :ws AND c.visible = :visible"
-        " AND (c.updated_at < :u OR (c.updated_at = :u AND c.id < :id))"
-        " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit",
-        {"ws": workspace_id, "visible": True, "u": after[0], "id": after[1], "limit": limit},
+        " AND c.id < :id ORDER BY c.id DESC LIMIT :limit",
+        {"ws": workspace_id, "visible": True, "id": after[1], "limit": limit},
     )
 
 
@@ -169,8 +185,8 @@ async def count_newer(tx: Transaction, workspace_id: str, after: tuple[int, int]
     return int(
         await tx.fetch_val(
             "SELECT COUNT(*) FROM conversations WHERE workspace_id = :ws AND visible = :visible"
-            " AND (updated_at > :u OR (updated_at = :u AND id >= :id))",
-            {"ws": workspace_id, "visible": True, "u": after[0], "id": after[1]},
+            " AND id >= :id",
+            {"ws": workspace_id, "visible": True, "id": after[1]},
         )
     )
 
@@ -288,6 +304,8 @@ async def insert_part(tx: Transaction, values: dict[str, Any]) -> int:
         + ") RETURNING id",
         values,
     )
+    if not values["redacted"]:
+        await fulltext.add_part(tx, int(part_id), values["conversation_id"], values["body"])
     return int(part_id)
 
 
@@ -328,6 +346,11 @@ async def get_part(tx: Transaction, conversation_id: int, part_id: int) -> Row |
 
 
 async def redact_part(tx: Transaction, part_id: int, *, body: str, now: int) -> None:
+    old = await tx.fetch_one(
+        "SELECT body, redacted FROM conversation_parts WHERE id = :id", {"id": part_id}
+    )
+    if old is not None and not old["redacted"]:  # a redacted part matches no search
+        await fulltext.remove_part(tx, part_id, old["body"])
     await tx.execute(
         "UPDATE conversation_parts SET body = :body, redacted = :redacted, updated_at = :now,"
         " attachments = '[]' WHERE id = :id",

@@ -8,7 +8,6 @@ left a choice, are written down in docs/behaviour.md ("Conversation lifecycle").
 
 from __future__ import annotations
 
-import statistics as stats
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -58,6 +57,7 @@ class PartDraft:
     metadata: dict[str, Any] | None = None
     event_details: dict[str, Any] | None = None
     state: State = State.OPEN  # the conversation's state once the part is written
+    side: str | None = None  # an unassignment: which side (admin | team) it cleared
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,8 @@ class Facts:
     teammate_ids: tuple[int, ...]
     part_count: int
     created_at: int
+    # Owned by domain/statistics.py (a fold over the history, applied when outcomes are stored);
+    # the lifecycle rules carry it through unchanged.
     statistics: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,33 +87,7 @@ class Outcome:
     topics: tuple[str, ...] = ()
 
 
-# ----------------------------------------------------------------------------- statistics
-
-RESPONSE_TIMES = "_response_times"  # internal: seconds from a contact reply to the admin answer
-
-
-def _stat(facts: Facts, **changes: Any) -> dict[str, Any]:
-    merged = dict(facts.statistics)
-    merged.update(changes)
-    return merged
-
-
-def _first(facts: Facts, key: str, value: int) -> dict[str, Any]:
-    return {} if facts.statistics.get(key) is not None else {key: value}
-
-
-def _since_start(facts: Facts, at: int) -> int:
-    start = (
-        facts.first_contact_reply_at
-        if facts.first_contact_reply_at is not None
-        else facts.created_at
-    )
-    return max(0, at - start)
-
-
-def _after_contact_started(facts: Facts) -> bool:
-    """Intercom's first_*/count_* statistics count from the first contact reply on."""
-    return facts.first_contact_reply_at is not None
+# ----------------------------------------------------------------------------- outcomes
 
 
 def _with_parts(facts: Facts, outcome_facts: Facts, parts: tuple[PartDraft, ...]) -> Facts:
@@ -121,11 +97,7 @@ def _with_parts(facts: Facts, outcome_facts: Facts, parts: tuple[PartDraft, ...]
         if part.author.is_teammate and part.author.admin_id not in teammates:
             assert part.author.admin_id is not None
             teammates.append(part.author.admin_id)
-    statistics = dict(outcome_facts.statistics)
-    statistics["count_conversation_parts"] = count
-    return replace(
-        outcome_facts, part_count=count, teammate_ids=tuple(teammates), statistics=statistics
-    )
+    return replace(outcome_facts, part_count=count, teammate_ids=tuple(teammates))
 
 
 def _outcome(before: Facts, after: Facts, parts: list[PartDraft], topics: list[str]) -> Outcome:
@@ -133,25 +105,11 @@ def _outcome(before: Facts, after: Facts, parts: list[PartDraft], topics: list[s
     return Outcome(_with_parts(before, after, stamped), stamped, tuple(topics))
 
 
-def _reopen_stats(facts: Facts) -> dict[str, Any]:
-    if facts.state is State.CLOSED and _after_contact_started(facts):
-        return {"count_reopens": int(facts.statistics.get("count_reopens") or 0) + 1}
-    return {}
-
-
 # ----------------------------------------------------------------------------- actions
 
 
 def start_by_contact(facts: Facts, *, now: int) -> Facts:
     """A contact opened the conversation: its source message is the first contact reply."""
-    statistics = _stat(
-        facts,
-        first_contact_reply_at=now,
-        last_contact_reply_at=now,
-        count_reopens=0,
-        count_assignments=0,
-        count_conversation_parts=0,
-    )
     return replace(
         facts,
         state=State.OPEN,
@@ -159,7 +117,6 @@ def start_by_contact(facts: Facts, *, now: int) -> Facts:
         read=False,
         visible=True,
         first_contact_reply_at=now,
-        statistics=statistics,
     )
 
 
@@ -176,11 +133,6 @@ def contact_reply(
     carrying the body), wakes a snoozed one, and starts the wait unless one is running."""
     reopened = facts.state is State.CLOSED
     first = facts.first_contact_reply_at is None
-    statistics = _stat(facts, last_contact_reply_at=now, **_reopen_stats(facts))
-    if first:
-        statistics.update(first_contact_reply_at=now)
-        statistics.setdefault("count_reopens", 0)
-        statistics.setdefault("count_assignments", 0)
     after = replace(
         facts,
         state=State.OPEN,
@@ -189,7 +141,6 @@ def contact_reply(
         read=False,
         visible=True,
         first_contact_reply_at=facts.first_contact_reply_at if not first else now,
-        statistics=statistics,
     )
     part = PartDraft(
         "open" if reopened else "comment",
@@ -225,28 +176,7 @@ def admin_reply(
     unless the replier is its assignee. A closed conversation stays closed."""
     assert part_type in {"comment", "quick_reply"}
     state, snoozed_until = _wake_if_snoozed_by_other(facts, author)
-    changes: dict[str, Any] = {"last_admin_reply_at": now}
-    if _after_contact_started(facts):
-        changes.update(_first(facts, "first_admin_reply_at", now))
-        if "first_admin_reply_at" in changes:
-            changes["time_to_admin_reply"] = _since_start(facts, now)
-        last_assignment = facts.statistics.get("last_assignment_at")
-        if (
-            last_assignment is not None
-            and facts.statistics.get("last_assignment_admin_reply_at") is None
-        ):
-            changes["last_assignment_admin_reply_at"] = now
-        if facts.waiting_since is not None:
-            times = [*facts.statistics.get(RESPONSE_TIMES, []), max(0, now - facts.waiting_since)]
-            changes[RESPONSE_TIMES] = times
-            changes["median_time_to_reply"] = int(stats.median(times))
-    after = replace(
-        facts,
-        state=state,
-        snoozed_until=snoozed_until,
-        waiting_since=None,
-        statistics=_stat(facts, **changes),
-    )
+    after = replace(facts, state=state, snoozed_until=snoozed_until, waiting_since=None)
     part = PartDraft(part_type, author, now, body=body, attachments=attachments, metadata=metadata)
     topics = ["conversation.admin.replied"]
     if facts.state is State.SNOOZED and state is State.OPEN:
@@ -268,19 +198,7 @@ def note(
 
 
 def close(facts: Facts, *, author: Author, now: int, body: str | None) -> Outcome:
-    changes: dict[str, Any] = {"last_close_at": now, "last_closed_by_id": str(author.admin_id)}
-    if _after_contact_started(facts):
-        changes.update(_first(facts, "first_close_at", now))
-        if "first_close_at" in changes:
-            changes["time_to_first_close"] = _since_start(facts, now)
-        changes["time_to_last_close"] = _since_start(facts, now)
-    after = replace(
-        facts,
-        state=State.CLOSED,
-        snoozed_until=None,
-        waiting_since=None,
-        statistics=_stat(facts, **changes),
-    )
+    after = replace(facts, state=State.CLOSED, snoozed_until=None, waiting_since=None)
     part = PartDraft("close", author, now, body=body)
     return _outcome(facts, after, [part], ["conversation.admin.closed"])
 
@@ -288,12 +206,7 @@ def close(facts: Facts, *, author: Author, now: int, body: str | None) -> Outcom
 def snooze(facts: Facts, *, author: Author, now: int, until: int) -> Outcome:
     if until <= now:
         raise LifecycleError("snoozed_until must be in the future", field="snoozed_until")
-    after = replace(
-        facts,
-        state=State.SNOOZED,
-        snoozed_until=until,
-        statistics=_stat(facts, **_reopen_stats(facts)),
-    )
+    after = replace(facts, state=State.SNOOZED, snoozed_until=until)
     part = PartDraft("snoozed", author, now)
     return _outcome(facts, after, [part], ["conversation.admin.snoozed"])
 
@@ -302,9 +215,7 @@ def open_(facts: Facts, *, author: Author, now: int) -> Outcome:
     """Open a closed or snoozed conversation. Opening an open one changes nothing."""
     if facts.state is State.OPEN:
         return Outcome(facts)
-    after = replace(
-        facts, state=State.OPEN, snoozed_until=None, statistics=_stat(facts, **_reopen_stats(facts))
-    )
+    after = replace(facts, state=State.OPEN, snoozed_until=None)
     part = PartDraft("open", author, now)
     topic = (
         "conversation.admin.unsnoozed"
@@ -329,22 +240,12 @@ def assign(
         raise LifecycleError(f"unknown assignee type {assignee.type!r}", field="type")
     reopening = facts.state is not State.OPEN
     assigned_to = assignee if assignee.id is not None else Assignee("nobody_admin", None)
-    changes: dict[str, Any] = {}
-    if assignee.id is not None and _after_contact_started(facts):
-        changes["count_assignments"] = int(facts.statistics.get("count_assignments") or 0) + 1
-        changes.update(_first(facts, "first_assignment_at", now))
-        changes["last_assignment_at"] = now
-        changes["last_assignment_admin_reply_at"] = None
-        if facts.statistics.get("first_admin_reply_at") is None:
-            changes["time_to_assignment"] = _since_start(facts, now)
-    changes.update(_reopen_stats(facts))
     after = replace(
         facts,
         admin_assignee_id=admin_id,
         team_assignee_id=team_id,
         state=State.OPEN,
         snoozed_until=None,
-        statistics={k: v for k, v in _stat(facts, **changes).items() if v is not None},
     )
     part = PartDraft(
         "assign_and_reopen" if reopening else "assignment",
@@ -352,6 +253,7 @@ def assign(
         now,
         body=body,
         assigned_to=assigned_to,
+        side=assignee.type,
     )
     topics = ["conversation.admin.assigned"]
     if not reopening and facts.state is State.OPEN:

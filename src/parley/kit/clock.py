@@ -35,3 +35,47 @@ class FrozenClock:
 
     def advance(self, seconds: int) -> None:
         self._now += seconds
+
+
+class ControlledClock:
+    """A clock an operator can read, set, freeze and advance (`parley serve --controlled-clock`).
+
+    Running, it follows `base` (the system clock) plus an offset, so time passes normally from
+    wherever it was set; frozen, it stands still until set or advanced. The HTTP edge fires due
+    timers right after every change (api/routes/parley_admin.py).
+    """
+
+    def __init__(self, base: Clock | None = None, *, start: int | None = None,
+                 frozen: bool = False) -> None:  # fmt: skip
+        self._base: Clock = base or SystemClock()
+        self._offset = 0 if start is None else start - self._base.now()
+        self._frozen_at: int | None = None
+        if frozen:
+            self._frozen_at = self._base.now() + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def now(self) -> int:
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return self._base.now() + self._offset
+
+    def set(self, value: int) -> None:
+        if self._frozen_at is not None:
+            self._frozen_at = value
+        else:
+            self._offset = value - self._base.now()
+
+    def advance(self, seconds: int) -> None:
+        self.set(self.now() + seconds)
+
+    def freeze(self) -> None:
+        self._frozen_at = self.now()
+
+    def resume(self) -> None:
+        """Run again from the current reading."""
+        if self._frozen_at is not None:
+            self._offset = self._frozen_at - self._base.now()
+            self._frozen_at = None

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from parley.db.database import Row
+from parley.render.version import ApiVersion
 
 
-def admin(row: Row, team_ids: list[int], *, with_avatar: bool = True) -> dict[str, Any]:
+def admin(
+    row: Row, team_ids: list[int], *, with_avatar: bool = True, version: ApiVersion | None = None
+) -> dict[str, Any]:
+    """An admin; from 2.16 with `role` (null: Parley has no roles)."""
     out: dict[str, Any] = {
         "type": "admin",
         "id": str(row["id"]),
@@ -23,6 +27,8 @@ def admin(row: Row, team_ids: list[int], *, with_avatar: bool = True) -> dict[st
     }
     if with_avatar:
         out["avatar"] = row["avatar_url"]
+    if version is not None and version.at_least("2.16"):
+        out["role"] = None
     return out
 
 

@@ -255,13 +255,14 @@ def _decode_cursor(value: str) -> tuple[int, str, int]:
 async def list_page(
     tx: Transaction, ctx: Context, *, per_page: int, starting_after: str | None
 ) -> ContactPage:
-    """Listed (not archived) contacts, most recently updated first; the cursor is the base64
-    JSON [updated_at, id, page] of the last contact of the previous page."""
+    """Listed (not archived) contacts, newest first (created_at, then id, descending: immutable
+    keys, so a cursor walk is stable while contacts change; docs/behaviour.md, Search); the
+    cursor is the base64 JSON [created_at, id, page] of the last contact of the previous page."""
     after: tuple[int, str] | None = None
     page = 1
     if starting_after:
-        updated_at, last_id, page = _decode_cursor(starting_after)
-        after = (updated_at, last_id)
+        created_at, last_id, page = _decode_cursor(starting_after)
+        after = (created_at, last_id)
     rows = await contacts.list_page(tx, ctx.workspace_id, limit=per_page + 1, after=after)
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -270,6 +271,6 @@ async def list_page(
     next_cursor = None
     if more:
         last = rows[-1]
-        next_cursor = cursor.encode([int(last["updated_at"]), str(last["id"]), page + 1])
+        next_cursor = cursor.encode([int(last["created_at"]), str(last["id"]), page + 1])
     total = await contacts.count_listed(tx, ctx.workspace_id)
     return ContactPage(views, total, page, per_page, next_cursor)

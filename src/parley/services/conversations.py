@@ -20,7 +20,7 @@ from parley.domain.conversation import Assignee, Author, Facts, Outcome, State
 from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
-from parley.services import conversation_attributes
+from parley.services import conversation_attributes, timekeeping
 from parley.services.context import Context
 
 REDACTED_BODY = "<p><i>This message was deleted</i></p>"
@@ -178,7 +178,9 @@ async def _apply(
     part_ids: list[int] = []
     for draft in outcome.parts:
         part_ids.append(await store.insert_part(tx, _part_values(conversation_id, draft, now)))
-    await store.update(tx, conversation_id, {**_fact_columns(outcome.facts), "updated_at": now})
+    # Statistics and the SLA tracker follow from the parts (services/timekeeping.py).
+    facts, extra = await timekeeping.account(tx, ctx, conversation_id, outcome)
+    await store.update(tx, conversation_id, {**_fact_columns(facts), **extra, "updated_at": now})
     for topic in outcome.topics:
         await outbox.append(
             tx,
@@ -354,6 +356,7 @@ async def create_from_contact(
         },
     )
     facts = rules.start_by_contact(_new_conversation(ctx, now=at), now=at)
+    facts = replace(facts, statistics=timekeeping.initial_statistics(contact_started_at=at))
     conversation_id = await store.insert(
         tx,
         {
@@ -383,6 +386,7 @@ async def create_from_contact(
     await store.link_message(tx, message_id, conversation_id)
     await store.add_contact(tx, conversation_id, contact_id)
     await contacts.touch_replied(tx, contact_id, now)
+    await timekeeping.apply_on_create(tx, ctx, conversation_id)
     await outbox.append(
         tx,
         workspace_id=ctx.workspace_id,
@@ -623,6 +627,21 @@ async def open_(tx: Transaction, ctx: Context, conversation_id: int, *, admin_id
     if not outcome.parts:
         return []
     return await _apply(tx, ctx, conversation_id, outcome, now=now)
+
+
+async def wake(tx: Transaction, ctx: Context, conversation_id: int, *, now: int) -> bool:
+    """The snooze timer: open a conversation whose `snoozed_until` has passed, with an `open`
+    part by the workspace bot dated when the snooze ended. False when it is no longer snoozed
+    or not due (a request or another process got there first): it never opens twice."""
+    row = await store.get(tx, ctx.workspace_id, conversation_id, lock=True)
+    if row is None or row["state"] != State.SNOOZED.value:
+        return False
+    until = row["snoozed_until"]
+    if until is None or int(until) > now:
+        return False
+    outcome = rules.open_(facts_of(row), author=await bot_author(tx, ctx), now=int(until))
+    await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return True
 
 
 async def assign(

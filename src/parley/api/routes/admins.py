@@ -22,14 +22,17 @@ async def list_admins(call: Call) -> dict[str, Any]:
     with_avatar = call.query.get("display_avatar", "").lower() == "true"
     views = await admin_service.list_admins(call.tx, call.ctx)
     return render_admin.admin_list(
-        [render_admin.admin(v.row, v.team_ids, with_avatar=with_avatar) for v in views]
+        [
+            render_admin.admin(v.row, v.team_ids, with_avatar=with_avatar, version=call.version)
+            for v in views
+        ]
     )
 
 
 async def retrieve_admin(call: Call) -> dict[str, Any]:
     admin_id = numeric_id(call.path["admin_id"], message="Admin not found", code="admin_not_found")
     view = await admin_service.get_admin(call.tx, call.ctx, admin_id)
-    return render_admin.admin(view.row, view.team_ids)
+    return render_admin.admin(view.row, view.team_ids, version=call.version)
 
 
 class AwayRequest(BaseModel):
@@ -48,7 +51,7 @@ async def set_away_admin(call: Call) -> dict[str, Any]:
         call.tx, call.ctx, admin_id, enabled=body.away_mode_enabled,
         reassign=body.away_mode_reassign, reason_id=body.away_status_reason_id,
     )  # fmt: skip
-    return render_admin.admin(view.row, view.team_ids)
+    return render_admin.admin(view.row, view.team_ids, version=call.version)
 
 
 async def list_teams(call: Call) -> dict[str, Any]:

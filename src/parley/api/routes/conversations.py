@@ -241,7 +241,10 @@ async def reply_conversation(call: Call) -> bytes:
     kind = data.get("type")
     if kind is None:
         raise MissingParameter("type is required", field="type")
-    if kind == "admin" and call.version.is_legacy and data.get("message_type") in MANAGE_TYPES:
+    if not isinstance(kind, str):  # e.g. an object: not hashable, not a type
+        raise InvalidParameter("type must be admin or user", field="type")
+    legacy_action = call.version.is_legacy and str(data.get("message_type")) in MANAGE_TYPES
+    if kind == "admin" and legacy_action:
         # 1.x acts through the reply endpoint (open, close, assignment, snoozed).
         return await manage_conversation(call)
     if kind == "admin":

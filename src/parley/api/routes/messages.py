@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from parley.api.endpoint import Call
 from parley.api.fields import NumericId, Timestamp
+from parley.api.routes import conversations
 from parley.api.routing import route
 from parley.errors import InvalidParameter, MissingParameter, Unprocessable
 from parley.render import conversation as render
@@ -39,7 +40,11 @@ class CreateMessage(BaseModel):
     create_conversation_without_contact_reply: StrictBool = False
 
 
-async def create_message(call: Call) -> dict[str, Any]:
+async def create_message(call: Call) -> Any:
+    sender = call.json.get("from") if isinstance(call.json, dict) else None
+    if call.version.is_legacy and isinstance(sender, dict) and sender.get("type") != "admin":
+        # 1.x starts a user's conversation here (`from: {type: user, id}`): POST /conversations.
+        return await conversations.create_conversation(call)
     body = call.body(CreateMessage)
     if not body.body or not body.body.strip():
         raise InvalidParameter("Body is required", field="body")

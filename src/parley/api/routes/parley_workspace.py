@@ -31,7 +31,7 @@ def _render(row: Any) -> dict[str, Any]:
 
 
 async def get_workspace(call: Call) -> dict[str, Any]:
-    return _render(await service.get(call.tx, call.ctx.workspace_id))
+    return _render(await service.resolve(call.tx, call.ctx.workspace_id))
 
 
 async def update_workspace(call: Call) -> dict[str, Any]:
@@ -41,7 +41,7 @@ async def update_workspace(call: Call) -> dict[str, Any]:
             f"default_version must be one of {', '.join(API_VERSIONS)}", field="default_version"
         )
     await service.set_default_version(call.tx, call.ctx.workspace_id, body.default_version)
-    return _render(await service.get(call.tx, call.ctx.workspace_id))
+    return _render(await service.resolve(call.tx, call.ctx.workspace_id))
 
 
 routes = [

@@ -1,0 +1,560 @@
+"""Search queries: the query tree (parley.domain.search) compiled to SQL for SQLite and
+PostgreSQL, and the page and count queries that use it.
+
+Semantics shared by every field (docs/behaviour.md, Search):
+  * A negative operator is the exact negation of its positive: `!=` v is NOT (`=` v), `NIN` is
+    NOT `IN`, `!~` is NOT `~`; a missing or null value therefore matches `!=`.
+  * On a list field (contact_ids, teammate_ids, tag_ids) a positive operator matches when some
+    element matches; `= null` means the list is empty.
+  * `~ ^ $` are case-insensitive (lower() on both sides; ASCII letters only on SQLite).
+  * Fields Parley never stores (ai_agent.*, contact device fields, segments) are null.
+
+Every comparison value is a bound parameter; the only SQL text built from the request is made of
+the catalog's own field names, so a query cannot inject SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from parley.db.database import Row, Transaction
+from parley.domain.search import CUSTOM_PREFIX, NEGATIONS, Filter, Group, Kind, Node
+from parley.kit.words import query_words
+
+TRUE = "(1 = 1)"
+FALSE = "(1 = 0)"
+_LIKE = {"~": "%{}%", "^": "{}%", "$": "%{}"}
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Compiler:
+    """One query's SQL: parameters are collected as the tree is walked."""
+
+    def __init__(self, dialect: str, workspace_id: str) -> None:
+        self.dialect = dialect
+        self.params: dict[str, Any] = {"ws": workspace_id}
+        self._n = 0
+
+    @property
+    def pg(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def param(self, value: Any) -> str:
+        name = f"q{self._n}"
+        self._n += 1
+        self.params[name] = value
+        return f":{name}"
+
+    def node(self, node: Node, resolve: Callable[[Compiler, Filter], str]) -> str:
+        if isinstance(node, Group):
+            joiner = f" {node.operator} "
+            return "(" + joiner.join(self.node(m, resolve) for m in node.members) + ")"
+        return resolve(self, node)
+
+
+def negated(positive: str) -> str:
+    return f"(NOT COALESCE({positive}, {FALSE}))"
+
+
+def _split(f: Filter) -> tuple[str, bool]:
+    """The positive operator and whether the filter negates it."""
+    if f.operator in NEGATIONS:
+        return NEGATIONS[f.operator], True
+    return f.operator, False
+
+
+def scalar(q: Compiler, f: Filter, expr: str, *, null_as: Any = None, cast: str = "") -> str:
+    """A predicate on one SQL value. `null_as`: what the renderer shows for SQL NULL (e.g. ""
+    for an email); `cast`: a PostgreSQL cast for the parameters (e.g. "::bigint")."""
+    operator, negate = _split(f)
+
+    def p(value: Any) -> str:
+        return q.param(value) + (cast if q.pg else "")
+
+    if operator == "=":
+        if f.value is None:
+            sql = f"({expr} IS NULL)" if null_as is None else FALSE
+        elif f.value == null_as:
+            sql = f"({expr} IS NULL OR {expr} = {p(f.value)})"
+        else:
+            sql = f"({expr} = {p(f.value)})"
+    elif operator == "IN":
+        values = list(f.value)
+        if not values:
+            sql = FALSE
+        else:
+            sql = f"({expr} IN ({', '.join(p(v) for v in values)}))"
+            if null_as is not None and null_as in values:
+                sql = f"({sql} OR {expr} IS NULL)"
+    elif operator in ("<", ">", "<=", ">="):
+        sql = f"({expr} {operator} {p(f.value)})"
+    else:  # ~ ^ $
+        pattern = _LIKE[operator].format(_escape_like(str(f.value)))
+        text = "::text" if q.pg else ""
+        target = expr if null_as is None else f"COALESCE({expr}, {q.param(null_as)}{text})"
+        sql = f"(lower({target}) LIKE lower({q.param(pattern)}{text}) ESCAPE '\\')"
+    return negated(sql) if negate else sql
+
+
+def constant_null(f: Filter) -> str:
+    """A field that is always null (rendered null or absent)."""
+    operator, negate = _split(f)
+    matches = operator == "=" and f.value is None
+    return TRUE if matches != negate else FALSE
+
+
+def membership(q: Compiler, f: Filter, elements: str, element: str, *, empty: str) -> str:
+    """A list field. `elements`: SQL selecting the list's rows, `{}` standing for the element
+    predicate (e.g. "c.id IN (SELECT conversation_id FROM conversation_tags WHERE {})");
+    `element`: the element's text; `empty`: the predicate "the list is empty"."""
+    operator, negate = _split(f)
+    if operator == "=" and f.value is None:
+        sql = empty
+    else:
+        inner = Filter(f.field, f.kind, operator, f.value, f.path)
+        sql = "(" + elements.format(scalar(q, inner, element)) + ")"
+    return negated(sql) if negate else sql
+
+
+# ------------------------------------------------------------------------------ full text
+
+
+def _fts5(words: list[str], *, prefix: bool = False) -> str:
+    return '"' + " ".join(words) + '"' + (" *" if prefix else "")
+
+
+def _tsquery(words: list[str], *, prefix: bool = False) -> str:
+    return " <-> ".join(words) + (":*" if prefix else "")
+
+
+def words_predicate(q: Compiler, f: Filter, *, parts: bool) -> str:
+    """Word match through the full-text index: `=`/`IN` one word, `~` a run of words, `^` a run
+    of words whose last is a prefix. A value with no words matches nothing."""
+    operator, negate = _split(f)
+    build = _tsquery if q.pg else _fts5
+    if operator == "IN":
+        singles = [w for w in (query_words(v) for v in f.value) if len(w) == 1]
+        text = (" | " if q.pg else " OR ").join(build(w) for w in singles)
+    else:
+        words = query_words(str(f.value))
+        if operator == "=" and len(words) != 1:
+            words = []
+        text = build(words, prefix=operator == "^") if words else ""
+    if not text:
+        sql = FALSE
+    else:
+        match = q.param(text)
+        if q.pg:
+            table = "conversation_part_words" if parts else "conversation_source_words"
+            sql = (
+                f"(c.id IN (SELECT conversation_id FROM {table}"
+                f" WHERE words @@ to_tsquery('simple', {match})))"
+            )
+        elif parts:
+            sql = (
+                "(c.id IN (SELECT p.conversation_id FROM conversation_parts p WHERE p.id IN"
+                f" (SELECT rowid FROM conversation_part_fts WHERE conversation_part_fts"
+                f" MATCH {match})))"
+            )
+        else:
+            sql = (
+                "(c.id IN (SELECT rowid FROM conversation_source_fts"
+                f" WHERE conversation_source_fts MATCH {match}))"
+            )
+    return negated(sql) if negate else sql
+
+
+# ------------------------------------------------------------------------------ JSON values
+
+
+def json_path(q: Compiler, column: str, keys: Sequence[str], *, as_int: bool) -> str:
+    """A member of a JSON text column, as text (or as an integer). The statistics expressions
+    match the expression indexes of migration 0002 exactly."""
+    if q.pg:
+        if len(keys) == 1:
+            text = f"({column}::jsonb ->> '{keys[0]}')"
+        else:
+            text = f"({column}::jsonb #>> '{{{','.join(keys)}}}')"
+        return f"({text}::bigint)" if as_int else text
+    return f"json_extract({column}, '$.{'.'.join(keys)}')"
+
+
+def custom_attribute(q: Compiler, f: Filter, column: str) -> str:
+    """custom_attributes.NAME, compared as the JSON type of the searched value: a stored value
+    of another type (or none) is null for the comparison."""
+    name = f.field[len(CUSTOM_PREFIX) :]
+    if q.pg:
+        key = q.param(name)
+        member = f"({column}::jsonb -> {key})"
+        text = f"({column}::jsonb ->> {key})"
+        typed = {
+            Kind.STRING: (f"jsonb_typeof({member}) = 'string'", text, ""),
+            Kind.NUMBER: (f"jsonb_typeof({member}) = 'number'", f"{text}::numeric", "::numeric"),
+            Kind.BOOLEAN: (f"jsonb_typeof({member}) = 'boolean'", f"{text}::boolean", "::boolean"),
+            Kind.NULL: ("TRUE", text, ""),
+        }[f.kind]
+    else:
+        path = q.param(f'$."{name}"')
+        value = f"json_extract({column}, {path})"
+        kind = f"json_type({column}, {path})"
+        typed = {
+            Kind.STRING: (f"{kind} = 'text'", value, ""),
+            Kind.NUMBER: (f"{kind} IN ('integer', 'real')", value, ""),
+            Kind.BOOLEAN: (f"{kind} IN ('true', 'false')", value, ""),
+            Kind.NULL: ("1 = 1", value, ""),
+        }[f.kind]
+    guard, expr, cast = typed
+    value_expr = f"(CASE WHEN {guard} THEN {expr} END)"
+    if f.kind is Kind.NUMBER and q.pg:
+        # asyncpg sends numeric parameters as Decimal-compatible text; ints and floats both fit.
+        f = Filter(f.field, f.kind, f.operator, _decimal(f.value), f.path)
+    return scalar(q, f, value_expr, cast=cast)
+
+
+def _decimal(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, tuple):
+        return tuple(Decimal(str(v)) for v in value)
+    return Decimal(str(value))
+
+
+# ------------------------------------------------------------------------------ conversations
+
+_STAT_INT = {"last_closed_by_id": False}
+
+
+def conversation_filter(modern: bool) -> Callable[[Compiler, Filter], str]:
+    """The resolver for conversation fields; `modern`: the 2.16 wire (priority levels)."""
+
+    def resolve(q: Compiler, f: Filter) -> str:
+        name = f.field
+        if name.startswith(CUSTOM_PREFIX):
+            return custom_attribute(q, f, "c.custom_attributes")
+        if name.startswith("ai_agent."):
+            return constant_null(f)
+        if name.startswith("statistics."):
+            key = name.split(".", 1)[1]
+            as_int = _STAT_INT.get(key, True)
+            return scalar(
+                q, f, json_path(q, "c.statistics", [key], as_int=as_int),
+                cast="::bigint" if as_int else "",
+            )  # fmt: skip
+        if name.startswith("conversation_rating."):
+            return _rating(q, f)
+        handler = _CONVERSATION.get(name)
+        assert handler is not None, name
+        return handler(q, f, modern)
+
+    return resolve
+
+
+_RATING = {
+    "requested_at": (["created_at"], True),
+    "replied_at": (["updated_at"], True),
+    "score": (["rating"], True),
+    "remark": (["remark"], False),
+    "contact_id": (["contact", "id"], False),
+    "admin_d": (["teammate", "id"], False),
+    "admin_id": (["teammate", "id"], False),
+}
+
+
+def _rating(q: Compiler, f: Filter) -> str:
+    keys, as_int = _RATING[f.field.split(".", 1)[1]]
+    expr = json_path(q, "c.conversation_rating", keys, as_int=as_int)
+    return scalar(q, f, expr, cast="::bigint" if as_int else "")
+
+
+def _conversation_id(q: Compiler, f: Filter, modern: bool) -> str:
+    operator, negate = _split(f)
+    if operator in ("=", "IN"):
+        values = [f.value] if operator == "=" else list(f.value)
+        numbers = [int(v) for v in values if isinstance(v, str) and v.isdigit() and len(v) < 19]
+        inner = Filter(f.field, Kind.INTEGER, "IN", tuple(numbers), f.path)
+        sql = scalar(q, inner, "c.id", cast="::bigint")
+        return negated(sql) if negate else sql
+    return scalar(q, f, "CAST(c.id AS TEXT)")
+
+
+def _author(q: Compiler, f: Filter, attribute: str, null_as: Any) -> str:
+    """source.author.name/email: the author is an admin (or the bot) or a contact; the
+    subqueries let the indexes on the source author columns do the work."""
+    operator, negate = _split(f)
+    inner = Filter(f.field, f.kind, operator, f.value, f.path)
+    contact = scalar(q, inner, f"k.{attribute}", null_as=null_as)
+    admin = scalar(q, inner, f"a.{attribute}", null_as=null_as)
+    # One id set from two index lookups (an OR of the two would scan every conversation).
+    sql = (
+        "(c.id IN (SELECT s.id FROM conversations s WHERE s.source_author_contact_id IN"
+        f" (SELECT k.id FROM contacts k WHERE k.workspace_id = :ws AND {contact})"
+        " UNION ALL SELECT s.id FROM conversations s WHERE s.source_author_admin_id IN"
+        f" (SELECT a.id FROM admins a WHERE a.workspace_id = :ws AND {admin})))"
+    )
+    return negated(sql) if negate else sql
+
+
+def _author_id(q: Compiler, f: Filter, modern: bool) -> str:
+    return scalar(
+        q, f, "COALESCE(CAST(c.source_author_admin_id AS TEXT), c.source_author_contact_id)"
+    )
+
+
+def _author_type(q: Compiler, f: Filter, modern: bool) -> str:
+    expr = (
+        "(CASE WHEN c.source_author_type = 'admin' THEN (SELECT CASE WHEN a.kind = 'bot'"
+        " THEN 'bot' ELSE 'admin' END FROM admins a WHERE a.id = c.source_author_admin_id)"
+        " ELSE c.source_author_type END)"
+    )
+    return scalar(q, f, expr)
+
+
+def _priority(q: Compiler, f: Filter, modern: bool) -> str:
+    expr = (
+        "c.priority"
+        if modern
+        else "(CASE WHEN c.priority = 'none' THEN 'not_priority' ELSE 'priority' END)"
+    )
+    return scalar(q, f, expr)
+
+
+def _assignee(column: str) -> Callable[[Compiler, Filter, bool], str]:
+    """0 is "nobody" (how 2.16 renders unassigned): it searches as null in every version."""
+
+    def resolve(q: Compiler, f: Filter, modern: bool) -> str:
+        value = f.value
+        if isinstance(value, tuple):
+            if 0 in value:
+                rest = tuple(v for v in value if v != 0)
+                negate = f.operator == "NIN"
+                inner = Filter(f.field, f.kind, "IN", rest, f.path)
+                sql = f"({column} IS NULL OR {scalar(q, inner, column, cast='::bigint')})"
+                return negated(sql) if negate else sql
+        elif value == 0 and f.operator in ("=", "!="):
+            f = Filter(f.field, f.kind, f.operator, None, f.path)
+        return scalar(q, f, column, cast="::bigint")
+
+    return resolve
+
+
+def _column(column: str, cast: str = "") -> Callable[[Compiler, Filter, bool], str]:
+    return lambda q, f, modern: scalar(q, f, column, cast=cast)
+
+
+def _contact_ids(q: Compiler, f: Filter, modern: bool) -> str:
+    return membership(
+        q, f, "c.id IN (SELECT cc.conversation_id FROM conversation_contacts cc WHERE {})",
+        "cc.contact_id",
+        empty="(NOT EXISTS (SELECT 1 FROM conversation_contacts cc"
+        " WHERE cc.conversation_id = c.id))",
+    )  # fmt: skip
+
+
+def _tag_ids(q: Compiler, f: Filter, modern: bool) -> str:
+    operator, negate = _split(f)
+    empty = "(NOT EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = c.id))"
+    if operator in ("=", "IN") and f.value is not None:
+        # Ids compare as integers so that the tag index serves the lookup.
+        values = [f.value] if operator == "=" else list(f.value)
+        numbers = tuple(int(v) for v in values if v.isdigit() and len(v) < 19)
+        inner = Filter(f.field, Kind.INTEGER, "IN", numbers, f.path)
+        sql = (
+            "(c.id IN (SELECT ct.conversation_id FROM conversation_tags ct WHERE "
+            + scalar(q, inner, "ct.tag_id", cast="::bigint")
+            + "))"
+        )
+        return negated(sql) if negate else sql
+    return membership(
+        q, f, "c.id IN (SELECT ct.conversation_id FROM conversation_tags ct WHERE {})",
+        "CAST(ct.tag_id AS TEXT)", empty=empty,
+    )  # fmt: skip
+
+
+def _teammate_ids(q: Compiler, f: Filter, modern: bool) -> str:
+    if q.pg:
+        elements = (
+            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(c.teammate_ids::jsonb) AS t(v)"
+            " WHERE {})"
+        )
+        element = "t.v"
+    else:
+        elements = "EXISTS (SELECT 1 FROM json_each(c.teammate_ids) t WHERE {})"
+        element = "CAST(t.value AS TEXT)"
+    return membership(q, f, elements, element, empty="(c.teammate_ids = '[]')")
+
+
+_CONVERSATION: dict[str, Callable[[Compiler, Filter, bool], str]] = {
+    "id": _conversation_id,
+    "created_at": _column("c.created_at", "::bigint"),
+    "updated_at": _column("c.updated_at", "::bigint"),
+    "waiting_since": _column("c.waiting_since", "::bigint"),
+    "snoozed_until": _column("c.snoozed_until", "::bigint"),
+    "source.type": _column("c.source_type"),
+    "channel_initiated": _column("c.source_type"),
+    "source.id": _column("c.source_id"),
+    "source.delivered_as": _column("c.source_delivered_as"),
+    "source.subject": _column("c.source_subject"),
+    "source.url": _column("c.source_url"),
+    "source.body": lambda q, f, m: words_predicate(q, f, parts=False),
+    "conversation_parts.body": lambda q, f, m: words_predicate(q, f, parts=True),
+    "source.author.id": _author_id,
+    "source.author.type": _author_type,
+    "source.author.name": lambda q, f, m: _author(q, f, "name", None),
+    "source.author.email": lambda q, f, m: _author(q, f, "email", ""),
+    "contact_ids": _contact_ids,
+    "teammate_ids": _teammate_ids,
+    "tag_ids": _tag_ids,
+    "admin_assignee_id": _assignee("c.admin_assignee_id"),
+    "team_assignee_id": _assignee("c.team_assignee_id"),
+    "open": _column("(c.state <> 'closed')"),
+    "read": _column("c.read"),
+    "state": _column("c.state"),
+    "priority": _priority,
+    "ai_agent_participated": _column("c.ai_agent_participated"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    where: str
+    params: dict[str, Any]
+
+
+def compile_conversations(
+    dialect: str, workspace_id: str, node: Node | None, *, modern: bool
+) -> Compiled:
+    q = Compiler(dialect, workspace_id)
+    q.params["visible"] = True
+    where = "c.workspace_id = :ws AND c.visible = :visible"
+    if node is not None:
+        where += " AND " + q.node(node, conversation_filter(modern))
+    return Compiled(where, q.params)
+
+
+async def conversation_page(
+    tx: Transaction, compiled: Compiled, *, select: str, limit: int, after: int | None
+) -> list[Row]:
+    """`select`: the conversation SELECT … FROM conversations c … (db/conversations.py)."""
+    where = compiled.where
+    params = {**compiled.params, "limit": limit}
+    if after is not None:
+        where += " AND c.id < :after"
+        params["after"] = after
+    return await tx.fetch_all(f"{select} WHERE {where} ORDER BY c.id DESC LIMIT :limit", params)
+
+
+async def conversation_count(tx: Transaction, compiled: Compiled) -> int:
+    return int(
+        await tx.fetch_val(
+            f"SELECT COUNT(*) FROM conversations c WHERE {compiled.where}", compiled.params
+        )
+    )
+
+
+# ------------------------------------------------------------------------------ contacts
+
+
+def _day_bounds(value: int, tz: ZoneInfo) -> tuple[int, int]:
+    """The workspace-timezone calendar day containing `value`: [start, end)."""
+    moment = datetime.fromtimestamp(max(min(value, 253_402_300_799), 0), tz)
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=tz)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+_CONTACT_COLUMNS = {
+    "id": "k.id", "role": "k.role", "name": "k.name", "avatar": "k.avatar_url",
+    "phone": "k.phone", "external_id": "k.external_id",
+    "language_override": "k.language_override",
+}  # fmt: skip
+_CONTACT_DAYS = {
+    "created_at": "k.created_at", "updated_at": "k.updated_at",
+    "signed_up_at": "k.signed_up_at", "last_seen_at": "k.last_seen_at",
+    "last_replied_at": "k.last_replied_at", "last_contacted_at": "k.last_contacted_at",
+}  # fmt: skip
+
+
+def contact_filter(tz: ZoneInfo) -> Callable[[Compiler, Filter], str]:
+    def resolve(q: Compiler, f: Filter) -> str:
+        name = f.field
+        if name.startswith(CUSTOM_PREFIX):
+            return custom_attribute(q, f, "k.custom_attributes")
+        if name in _CONTACT_COLUMNS:
+            return scalar(q, f, _CONTACT_COLUMNS[name])
+        if name == "email":
+            return scalar(q, f, "k.email", null_as="")
+        if name == "email_domain":
+            domain = (
+                "lower(split_part(k.email, '@', 2))"
+                if q.pg
+                else "lower(substr(k.email, instr(k.email, '@') + 1))"
+            )
+            return scalar(q, f, f"(CASE WHEN k.email LIKE '%@%' THEN {domain} END)", null_as="")
+        if name == "owner_id":
+            return scalar(q, f, "k.owner_id", cast="::bigint")
+        if name in ("unsubscribed_from_emails", "marked_email_as_spam", "has_hard_bounced"):
+            return scalar(q, f, f"k.{name}")
+        if f.kind is Kind.DAY:
+            column = _CONTACT_DAYS.get(name)
+            if column is None:
+                return FALSE  # never recorded by Parley: null, which no day matches
+            start, end = _day_bounds(f.value, tz)
+            if f.operator == "=":
+                return f"({column} >= {q.param(start)} AND {column} < {q.param(end)})"
+            if f.operator == ">":
+                return f"({column} >= {q.param(end)})"
+            return f"({column} < {q.param(start)})"
+        if name == "tag_id":
+            negate = f.operator == "!="
+            value = str(f.value)
+            tag = int(value) if value.isdigit() and len(value) < 19 else -1
+            sql = (
+                "(k.id IN (SELECT kt.contact_id FROM contact_tags kt"
+                f" WHERE kt.tag_id = {q.param(tag)}{'::bigint' if q.pg else ''}))"
+            )
+            return negated(sql) if negate else sql
+        # segment_id and the device/browser/location fields: Parley records none of them.
+        if f.kind is Kind.MEMBER:
+            return FALSE if f.operator == "=" else TRUE
+        return constant_null(f)
+
+    return resolve
+
+
+def compile_contacts(dialect: str, workspace_id: str, node: Node | None, tz: ZoneInfo) -> Compiled:
+    q = Compiler(dialect, workspace_id)
+    q.params["archived"] = False
+    where = "k.workspace_id = :ws AND k.archived = :archived"
+    if node is not None:
+        where += " AND " + q.node(node, contact_filter(tz))
+    return Compiled(where, q.params)
+
+
+async def contact_page(
+    tx: Transaction, compiled: Compiled, *, limit: int, after: tuple[int, str] | None
+) -> list[Row]:
+    where = compiled.where
+    params = {**compiled.params, "limit": limit}
+    if after is not None:
+        where += " AND (k.created_at < :a_at OR (k.created_at = :a_at AND k.id < :a_id))"
+        params["a_at"], params["a_id"] = after
+    return await tx.fetch_all(
+        f"SELECT k.* FROM contacts k WHERE {where}"
+        " ORDER BY k.created_at DESC, k.id DESC LIMIT :limit",
+        params,
+    )
+
+
+async def contact_count(tx: Transaction, compiled: Compiled) -> int:
+    return int(
+        await tx.fetch_val(
+            f"SELECT COUNT(*) FROM contacts k WHERE {compiled.where}", compiled.params
+        )
+    )

@@ -1,0 +1,578 @@
+"""POST /conversations/search: every operator on every field type, nesting, pagination, the
+full-text index kept in step with writes, and each error."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest
+
+from parley.db.database import Database
+from parley.kit.clock import FrozenClock
+from parley.kit.ids import IdFactory
+from parley.services.workspaces import CreatedWorkspace
+from tests.conftest import START, ValidatingClient
+from tests.factories import create_admin, create_contact, create_tag, create_team
+
+Query = dict[str, Any]
+
+
+@dataclass
+class Data:
+    api: ValidatingClient
+    db: Database
+    clock: FrozenClock
+    owner: int
+    bob: int
+    team: int
+    carol: str
+    dan: str
+    billing: int
+    vip: int
+    label: dict[str, str] = field(default_factory=dict)  # conversation id -> name
+
+    async def search(self, query: Query, **pagination: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"query": query}
+        if pagination:
+            body["pagination"] = pagination
+        response = await self.api.post("/conversations/search", json=body)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def names(self, query: Query) -> list[str]:
+        body = await self.search(query, per_page=150)
+        assert body["total_count"] == len(body["conversations"])
+        return [self.label[c["id"]] for c in body["conversations"]]
+
+    async def error(self, body: Any, status: int = 400) -> dict[str, Any]:
+        response = await self.api.post("/conversations/search", json=body)
+        assert response.status_code == status, response.text
+        error: dict[str, Any] = response.json()["errors"][0]
+        return error
+
+
+async def _post(api: ValidatingClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await api.post(path, json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.fixture
+async def data(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> Data:
+    """c1 (carol, open, assigned to Bob, billing tag, custom attributes, rated), c2 (dan the
+    lead, closed, high priority, both tags), c3 (carol, snoozed, team-assigned, a note), and an
+    admin-initiated message nobody answered (invisible: never found)."""
+    owner = workspace.owner_admin_id
+    bob = await create_admin(db, workspace, clock, name="Bob Builder", email="bob@example.com")
+    team = await create_team(db, workspace, clock, name="Support")
+    carol = await create_contact(
+        db, workspace, ids, clock, email="carol@example.com", external_id="carol-1", name="Carol"
+    )
+    dan = await create_contact(db, workspace, ids, clock, role="lead", email="Dan@Corp.example")
+    billing = await create_tag(db, workspace, clock, name="billing")
+    vip = await create_tag(db, workspace, clock, name="vip")
+    d = Data(api, db, clock, owner, bob, team, carol, dan, billing, vip)
+
+    async def start(contact: str, role: str, body: str) -> str:
+        clock.advance(10)
+        created = await _post(
+            api, "/conversations", {"from": {"type": role, "id": contact}, "body": body}
+        )
+        return str(created["conversation_id"])
+
+    async def reply(cid: str, body: str, kind: str = "comment") -> None:
+        clock.advance(5)
+        await _post(
+            api,
+            f"/conversations/{cid}/reply",
+            {"message_type": kind, "type": "admin", "admin_id": str(owner), "body": body},
+        )
+
+    async def manage(cid: str, **payload: Any) -> None:
+        clock.advance(5)
+        await _post(
+            api, f"/conversations/{cid}/parts", {"admin_id": str(owner), "type": "admin", **payload}
+        )
+
+    async def tag(cid: str, tag_id: int) -> None:
+        await _post(api, f"/conversations/{cid}/tags", {"id": str(tag_id), "admin_id": owner})
+
+    c1 = await start(carol, "user", "I need support with billing")
+    await reply(c1, "<p>Sure &amp; <b>thanks</b> for waiting</p>")
+    await manage(c1, message_type="assignment", assignee_id=str(bob))
+    await tag(c1, billing)
+    response = await api.put(
+        f"/conversations/{c1}",
+        json={"custom_attributes": {"plan": "pro", "seats": 5}},
+    )
+    assert response.status_code == 200, response.text
+
+    c2 = await start(dan, "lead", "Hello there, my invoice is wrong")
+    await reply(c2, "Fixed the invoice")
+    await manage(c2, message_type="close")
+    await tag(c2, billing)
+    await tag(c2, vip)
+    response = await api.put(
+        f"/conversations/{c2}", json={"custom_attributes": {"plan": "free", "seats": 2}}
+    )
+    assert response.status_code == 200, response.text
+
+    c3 = await start(carol, "user", "Password reset please")
+    await reply(c3, "internal note about the résumé upload", kind="note")
+    await manage(c3, message_type="assignment", type="team", assignee_id=str(team))
+    await manage(c3, message_type="snoozed", snoozed_until=START + 100_000)
+
+    clock.advance(10)
+    await _post(
+        api,
+        "/messages",
+        {"message_type": "inapp", "body": "Unanswered billing offer",
+         "from": {"type": "admin", "id": owner}, "to": {"type": "lead", "id": dan}},
+    )  # fmt: skip
+
+    rating = {
+        "rating": 5, "remark": "great help", "created_at": START + 50, "updated_at": START + 60,
+        "contact": {"type": "contact", "id": carol, "external_id": "carol-1"},
+        "teammate": {"type": "admin", "id": str(owner)},
+    }  # fmt: skip
+    async with db.transaction(write=True) as tx:
+        await tx.execute(
+            "UPDATE conversations SET conversation_rating = :r WHERE id = :id",
+            {"r": orjson.dumps(rating).decode(), "id": int(c1)},
+        )
+        await tx.execute(
+            "UPDATE conversations SET priority = 'high' WHERE id = :id", {"id": int(c2)}
+        )
+    d.label = {c1: "c1", c2: "c2", c3: "c3"}
+    return d
+
+
+def eq(field_: str, value: Any, operator: str = "=") -> Query:
+    return {"field": field_, "operator": operator, "value": value}
+
+
+async def check(data: Data, cases: list[tuple[Query, list[str]]]) -> None:
+    failures = []
+    for query, expected in cases:
+        got = await data.names(query)
+        if got != expected:
+            failures.append(f"{query}: expected {expected}, got {got}")
+    assert not failures, "\n".join(failures)
+
+
+async def test_strings_every_operator(data: Data) -> None:
+    await check(
+        data,
+        [
+            (eq("state", "open"), ["c1"]),
+            (eq("state", "open", "!="), ["c3", "c2"]),
+            (eq("state", ["open", "snoozed"], "IN"), ["c3", "c1"]),
+            (eq("state", ["open", "snoozed"], "NIN"), ["c2"]),
+            (eq("state", "ooz", "~"), ["c3"]),
+            (eq("state", "OOZ", "~"), ["c3"]),  # string operators ignore case
+            (eq("state", "c", "!~"), ["c3", "c1"]),
+            (eq("state", "clo", "^"), ["c2"]),
+            (eq("state", "ed", "$"), ["c3", "c2"]),
+            (eq("state", "%", "~"), []),  # LIKE wildcards are literal
+            (eq("source.type", "conversation"), ["c3", "c2", "c1"]),
+            (eq("channel_initiated", "conversation"), ["c3", "c2", "c1"]),
+            (eq("source.delivered_as", "customer_initiated"), ["c3", "c2", "c1"]),
+            (eq("source.subject", ""), ["c3", "c2", "c1"]),
+            (eq("source.url", None), ["c3", "c2", "c1"]),
+            (eq("source.url", None, "!="), []),
+            (eq("source.author.type", "lead"), ["c2"]),
+            (eq("source.author.type", ["user"], "IN"), ["c3", "c1"]),
+            (eq("source.author.email", "carol@example.com"), ["c3", "c1"]),
+            (eq("source.author.email", "corp.example", "$"), ["c2"]),
+            (eq("source.author.email", "CAROL", "^"), ["c3", "c1"]),
+            (eq("source.author.email", "carol@example.com", "!="), ["c2"]),
+            (eq("source.author.name", "Carol"), ["c3", "c1"]),
+            (eq("source.author.name", None), ["c2"]),  # a lead without a name
+            (eq("source.author.name", "Carol", "!="), ["c2"]),
+            (eq("source.author.id", data.dan), ["c2"]),
+            (eq("source.author.id", data.carol[:6], "^"), ["c3", "c1"]),
+        ],
+    )
+
+
+async def test_ids_and_lists(data: Data) -> None:
+    c1 = next(k for k, v in data.label.items() if v == "c1")
+    c2 = next(k for k, v in data.label.items() if v == "c2")
+    await check(
+        data,
+        [
+            (eq("id", c1), ["c1"]),
+            (eq("id", int(c1)), ["c1"]),  # an integer id is read as its string
+            (eq("id", [c1, c2, "nope"], "IN"), ["c2", "c1"]),
+            (eq("id", c1, "!="), ["c3", "c2"]),
+            (eq("id", [c1], "NIN"), ["c3", "c2"]),
+            (eq("id", c1, "~"), ["c1"]),  # ids are 1, 2, 3 (and the invisible 4)
+            (eq("source.id", "nope"), []),
+            (eq("contact_ids", data.carol), ["c3", "c1"]),
+            (eq("contact_ids", data.carol, "!="), ["c2"]),
+            (eq("contact_ids", [data.dan, "x"], "IN"), ["c2"]),
+            (eq("contact_ids", [data.dan], "NIN"), ["c3", "c1"]),
+            (eq("contact_ids", data.dan[:5], "^"), ["c2"]),
+            (eq("contact_ids", None), []),
+            (eq("tag_ids", str(data.billing)), ["c2", "c1"]),
+            (eq("tag_ids", data.vip), ["c2"]),
+            (eq("tag_ids", [str(data.vip), "999"], "IN"), ["c2"]),
+            (eq("tag_ids", [str(data.vip)], "NIN"), ["c3", "c1"]),
+            (eq("tag_ids", str(data.billing), "!="), ["c3"]),
+            (eq("tag_ids", None), ["c3"]),
+            (eq("tag_ids", None, "!="), ["c2", "c1"]),
+            (eq("tag_ids", str(data.vip), "~"), ["c2"]),
+            (eq("teammate_ids", str(data.owner)), ["c3", "c2", "c1"]),
+            (eq("teammate_ids", str(data.bob)), []),  # assigned, never took part
+            (eq("teammate_ids", [str(data.bob)], "NIN"), ["c3", "c2", "c1"]),
+            (eq("teammate_ids", None), []),
+        ],
+    )
+
+
+async def test_integers_dates_and_booleans(data: Data) -> None:
+    await check(
+        data,
+        [
+            (eq("admin_assignee_id", data.bob), ["c1"]),
+            (eq("admin_assignee_id", str(data.bob)), ["c1"]),  # numeric strings are coerced
+            (eq("admin_assignee_id", None), ["c3", "c2"]),
+            (eq("admin_assignee_id", 0), ["c3", "c2"]),  # 0 is nobody, as 2.16 renders it
+            (eq("admin_assignee_id", [0, data.bob], "IN"), ["c3", "c2", "c1"]),
+            (eq("admin_assignee_id", [0], "NIN"), ["c1"]),
+            (eq("admin_assignee_id", data.bob, "!="), ["c3", "c2"]),
+            (eq("team_assignee_id", data.team), ["c3"]),
+            (eq("team_assignee_id", data.team, ">"), ["c3"]),
+            (eq("team_assignee_id", data.team, "<"), ["c3"]),  # > and < include the bound
+            (eq("created_at", START + 10), ["c1"]),
+            (eq("created_at", START + 30, ">"), ["c3", "c2"]),
+            (eq("created_at", START + 31, ">="), ["c3"]),
+            (eq("created_at", str(START + 10), "<"), ["c1"]),
+            (eq("created_at", START + 40, "<="), ["c2", "c1"]),
+            (eq("created_at", [START + 10, START + 30], "IN"), ["c2", "c1"]),
+            (eq("created_at", [START + 10], "NIN"), ["c3", "c2"]),
+            (eq("snoozed_until", START + 100_000), ["c3"]),
+            (eq("snoozed_until", None, "!="), ["c3"]),
+            (eq("waiting_since", None), ["c2", "c1"]),  # c3's last word is the contact's
+            (eq("waiting_since", START + 50), ["c3"]),
+            (eq("open", True), ["c3", "c1"]),
+            (eq("open", "false"), ["c2"]),
+            (eq("open", True, "!="), ["c2"]),
+            (eq("open", [True, False], "IN"), ["c3", "c2", "c1"]),
+            (eq("read", False), ["c3", "c2", "c1"]),
+            (eq("ai_agent_participated", False), ["c3", "c2", "c1"]),
+            (eq("priority", "priority"), ["c2"]),  # the 2.14 wire values
+            (eq("priority", "not_priority"), ["c3", "c1"]),
+            (eq("priority", ["priority"], "NIN"), ["c3", "c1"]),
+        ],
+    )
+
+
+async def test_priority_uses_the_levels_from_2_16(data: Data) -> None:
+    response = await data.api.post(
+        "/conversations/search",
+        json={"query": eq("priority", "high")},
+        headers={"Intercom-Version": "2.16"},
+    )
+    assert response.status_code == 200, response.text
+    assert [data.label[c["id"]] for c in response.json()["conversations"]] == ["c2"]
+    assert (await data.names(eq("priority", "high"))) == []  # 2.14 knows no levels
+
+
+async def test_statistics_rating_custom_attributes_and_ai_agent(data: Data) -> None:
+    await check(
+        data,
+        [
+            (eq("statistics.count_assignments", 1), ["c3", "c1"]),
+            (eq("statistics.count_assignments", 1, "<"), ["c3", "c2", "c1"]),
+            (eq("statistics.time_to_admin_reply", 5), ["c2", "c1"]),
+            (eq("statistics.time_to_admin_reply", 6, ">"), []),
+            (eq("statistics.time_to_admin_reply", None), ["c3"]),  # only a note
+            (eq("statistics.last_close_at", 0, ">"), ["c2"]),
+            (eq("statistics.last_closed_by_id", str(data.owner)), ["c2"]),
+            (eq("statistics.last_closed_by_id", None), ["c3", "c1"]),
+            (eq("statistics.first_contact_reply_at", START + 50), ["c3"]),
+            (eq("conversation_rating.score", 5), ["c1"]),
+            (eq("conversation_rating.score", 4, "<"), []),
+            (eq("conversation_rating.remark", "help", "~"), ["c1"]),
+            (eq("conversation_rating.contact_id", data.carol), ["c1"]),
+            (eq("conversation_rating.admin_d", str(data.owner)), ["c1"]),
+            (eq("conversation_rating.requested_at", START + 50), ["c1"]),
+            (eq("conversation_rating.replied_at", START + 60, ">"), ["c1"]),
+            (eq("conversation_rating.score", None), ["c3", "c2"]),
+            (eq("custom_attributes.plan", "pro"), ["c1"]),
+            (eq("custom_attributes.plan", "pro", "!="), ["c3", "c2"]),
+            (eq("custom_attributes.plan", "r", "~"), ["c2", "c1"]),
+            (eq("custom_attributes.plan", ["free", "x"], "IN"), ["c2"]),
+            (eq("custom_attributes.seats", 5), ["c1"]),
+            (eq("custom_attributes.seats", 2, "<"), ["c2"]),
+            (eq("custom_attributes.seats", 1.5, ">"), ["c2", "c1"]),
+            (eq("custom_attributes.seats", [2, 7], "IN"), ["c2"]),
+            (eq("custom_attributes.seats", "5"), []),  # typed by the value: "5" is a string
+            (eq("custom_attributes.plan", True), []),  # no boolean is stored
+            (eq("custom_attributes.plan", True, "!="), ["c3", "c2", "c1"]),
+            (eq("custom_attributes.plan", None), ["c3"]),
+            (eq("custom_attributes.missing", None), ["c3", "c2", "c1"]),
+            (eq("ai_agent.rating", 3), []),
+            (eq("ai_agent.rating", None), ["c3", "c2", "c1"]),
+            (eq("ai_agent.source_title", "x", "!~"), ["c3", "c2", "c1"]),
+        ],
+    )
+
+
+async def test_words_in_source_and_part_bodies(data: Data) -> None:
+    await check(
+        data,
+        [
+            (eq("source.body", "support"), ["c1"]),
+            (eq("source.body", "SUPPORT"), ["c1"]),
+            (eq("source.body", "need support"), []),  # one word per value, as documented
+            (eq("source.body", "supp"), []),
+            (eq("source.body", "supp", "^"), ["c1"]),
+            (eq("source.body", "need support", "~"), ["c1"]),  # a run of words
+            (eq("source.body", "support need", "~"), []),
+            (eq("source.body", "invoice", "!="), ["c3", "c1"]),
+            (eq("source.body", ["invoice", "password"], "IN"), ["c3", "c2"]),
+            (eq("source.body", ["invoice"], "NIN"), ["c3", "c1"]),
+            (eq("source.body", "offer"), []),  # the invisible conversation
+            (eq("source.body", "p"), []),  # markup is not text
+            (eq("conversation_parts.body", "thanks"), ["c1"]),  # HTML stripped, entity decoded
+            (eq("conversation_parts.body", "resume"), ["c3"]),  # accents folded
+            (eq("conversation_parts.body", "internal note", "~"), ["c3"]),
+            (eq("conversation_parts.body", "invoice"), ["c2"]),
+            (eq("conversation_parts.body", "billing"), []),  # only in a source body
+        ],
+    )
+
+
+async def test_nesting_and_groups(data: Data) -> None:
+    open_ = eq("open", True)
+    carol = eq("contact_ids", data.carol)
+    billing = eq("tag_ids", str(data.billing))
+    await check(
+        data,
+        [
+            ({"operator": "AND", "value": [open_, carol]}, ["c3", "c1"]),
+            ({"operator": "AND", "value": [open_, billing]}, ["c1"]),
+            (
+                {"operator": "OR", "value": [eq("state", "closed"), eq("state", "snoozed")]},
+                ["c3", "c2"],
+            ),
+            (
+                {
+                    "operator": "AND",
+                    "value": [
+                        {"operator": "OR", "value": [eq("state", "closed"), carol]},
+                        {"operator": "OR", "value": [billing, eq("source.body", "password")]},
+                    ],
+                },
+                ["c3", "c2", "c1"],
+            ),
+            (
+                {
+                    "operator": "OR",
+                    "value": [
+                        {"operator": "AND", "value": [open_, billing]},
+                        eq("priority", "priority"),
+                    ],
+                },
+                ["c2", "c1"],
+            ),
+            ({"operator": "and", "value": [open_, eq("state", "open", "!=")]}, ["c3"]),
+            ({"operator": "AND", "value": [eq("state", "open")] * 15}, ["c1"]),
+        ],
+    )
+
+
+async def test_pagination_walk_and_last_page(data: Data) -> None:
+    all_ = eq("source.type", "conversation")
+    first = await data.search(all_, per_page=2)
+    assert first["total_count"] == 3
+    assert first["pages"]["page"] == 1
+    assert first["pages"]["total_pages"] == 2
+    assert first["pages"]["next"]["per_page"] == 2
+    after = first["pages"]["next"]["starting_after"]
+    decoded = orjson.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
+    assert decoded == [int(first["conversations"][-1]["id"]), 2]
+    second = await data.search(all_, per_page=2, starting_after=after)
+    assert second["pages"]["page"] == 2
+    assert "next" not in second["pages"]
+    names = [data.label[c["id"]] for c in first["conversations"] + second["conversations"]]
+    assert names == ["c3", "c2", "c1"]
+    default = await data.search(all_)
+    assert default["pages"]["per_page"] == 20
+    assert "next" not in default["pages"]
+    assert all("conversation_parts" not in c for c in default["conversations"])
+    none = await data.search(eq("state", "nothing"))
+    assert none["total_count"] == 0
+    assert none["conversations"] == []
+    assert none["pages"] == {"type": "pages", "page": 1, "per_page": 20, "total_pages": 1}
+
+
+async def test_walk_is_stable_while_conversations_change(data: Data) -> None:
+    """A walk neither repeats nor skips: updates do not move a conversation across the cursor
+    and new ones sort before it."""
+    for n in range(6):
+        data.clock.advance(1)
+        created = await _post(
+            data.api,
+            "/conversations",
+            {"from": {"type": "user", "id": data.carol}, "body": f"more {n}"},
+        )
+        data.label[str(created["conversation_id"])] = f"m{n}"
+    query = eq("contact_ids", data.carol)
+    expected = await data.names(query)
+    seen: list[str] = []
+    after = None
+    while True:
+        page = await data.search(query, per_page=2, **({"starting_after": after} if after else {}))
+        seen.extend(data.label.get(c["id"], "new") for c in page["conversations"])
+        # Between pages: the oldest matching conversation is updated, a new one is created.
+        data.clock.advance(1)
+        oldest = next(k for k, v in data.label.items() if v == "c1")
+        await _post(
+            data.api,
+            f"/conversations/{oldest}/reply",
+            {"message_type": "note", "type": "admin", "admin_id": str(data.owner), "body": "x"},
+        )
+        await _post(
+            data.api, "/conversations", {"from": {"type": "user", "id": data.carol}, "body": "new"}
+        )
+        if "next" not in page["pages"]:
+            break
+        after = page["pages"]["next"]["starting_after"]
+    assert seen == expected
+
+
+async def test_workspaces_are_isolated(data: Data, app: Any, other_workspace_token: Any) -> None:
+    from tests.conftest import make_client
+
+    other = await other_workspace_token()
+    async with make_client(app, other.token) as client:
+        response = await client.post(
+            "/conversations/search", json={"query": eq("source.type", "conversation")}
+        )
+    assert response.status_code == 200
+    assert response.json()["total_count"] == 0
+
+
+async def test_redaction_removes_words_from_the_index(data: Data) -> None:
+    c1 = next(k for k, v in data.label.items() if v == "c1")
+    conversation = (await data.api.get(f"/conversations/{c1}")).json()
+    reply = next(
+        p for p in conversation["conversation_parts"]["conversation_parts"]
+        if p["part_type"] == "comment"
+    )  # fmt: skip
+    assert await data.names(eq("conversation_parts.body", "waiting")) == ["c1"]
+    await _post(
+        data.api, "/conversations/redact",
+        {"type": "conversation_part", "conversation_id": c1, "conversation_part_id": reply["id"]},
+    )  # fmt: skip
+    assert await data.names(eq("conversation_parts.body", "waiting")) == []
+    assert await data.names(eq("conversation_parts.body", "deleted")) == []
+    assert await data.names(eq("source.body", "billing")) == ["c1"]
+    await _post(
+        data.api, "/conversations/redact",
+        {"type": "source", "conversation_id": c1, "source_id": conversation["source"]["id"]},
+    )  # fmt: skip
+    assert await data.names(eq("source.body", "billing")) == []
+    assert await data.names(eq("source.body", "deleted")) == []
+    response = await data.api.delete(f"/conversations/{c1}")
+    assert response.status_code == 200
+    assert await data.names(eq("conversation_parts.body", "thanks")) == []
+
+
+async def test_bad_queries_are_400_naming_the_problem(data: Data) -> None:
+    nested3 = {"operator": "AND", "value": [
+        {"operator": "OR", "value": [{"operator": "AND", "value": [eq("state", "open")]}]},
+    ]}  # fmt: skip
+    cases: list[tuple[Any, str, str]] = [
+        ({"query": eq("nope", "x")}, "query.field", "not a searchable conversation field"),
+        ({"query": eq("state", "x", "<")}, "query.operator", "< is not valid for state"),
+        ({"query": eq("open", True, "~")}, "query.operator", "~ is not valid for open"),
+        ({"query": eq("source.body", "x", "$")}, "query.operator", "$ is not valid"),
+        ({"query": eq("created_at", "yesterday")}, "query.value", "must be a unix timestamp"),
+        ({"query": eq("created_at", 1.5)}, "query.value", "must be a unix timestamp"),
+        ({"query": eq("admin_assignee_id", True)}, "query.value", "must be an integer"),
+        ({"query": eq("open", "yes")}, "query.value", "must be a boolean"),
+        ({"query": eq("state", True)}, "query.value", "must be a string"),
+        ({"query": eq("state", ["open"])}, "query.value", "cannot be an array"),
+        ({"query": eq("state", "open", "IN")}, "query.value", "must be an array"),
+        ({"query": eq("state", [None], "IN")}, "query.value[0]", "cannot be null"),
+        ({"query": eq("state", "open", "LIKE")}, "query.operator", "must be one of"),
+        ({"query": {"field": "state", "operator": "="}}, "query.value", "is required"),
+        ({"query": eq("custom_attributes.x", {"a": 1})}, "query.value", "must be a string"),
+        ({"query": eq("custom_attributes.x", ["a", 1], "IN")}, "query.value", "same type"),
+        ({"query": eq("custom_attributes.x", "a", ">")}, "query.operator", "> is not valid"),
+        ({"query": eq('custom_attributes.a"b', "a")}, "query.field", "quotes"),
+        ({"query": nested3}, "query.value[0].value[0]", "nested at most 2 levels"),
+        (
+            {"query": {"operator": "AND", "value": [eq("state", "open")] * 16}},
+            "query.value",
+            "at most 15",
+        ),
+        ({"query": {"operator": "AND", "value": []}}, "query.value", "non-empty"),
+        ({"query": {"operator": "XOR", "value": [eq("state", "open")]}}, "query.operator", "AND"),
+        (
+            {"query": {"operator": "AND", "value": [eq("state", "open"), eq("x", 1)]}},
+            "query.value[1].field",
+            "not a searchable",
+        ),
+        ({"query": "state=open"}, "query", "must be an object"),
+        (
+            {"query": eq("state", "open"), "pagination": {"per_page": 151}},
+            "pagination.per_page",
+            "from 1 to 150",
+        ),
+        (
+            {"query": eq("state", "open"), "pagination": {"per_page": 0}},
+            "pagination.per_page",
+            "from 1 to 150",
+        ),
+        (
+            {"query": eq("state", "open"), "pagination": {"starting_after": "!!!"}},
+            "pagination.starting_after",
+            "not a valid cursor",
+        ),
+        (
+            {"query": eq("state", "open"), "pagination": {"starting_after": "WyJhIiwgMV0="}},
+            "pagination.starting_after",
+            "not a valid cursor",
+        ),
+        (
+            {"query": eq("state", "open"), "pagination": {"starting_after": "WzEsIDBd"}},
+            "pagination.starting_after",
+            "not a valid cursor",
+        ),
+        ({"query": eq("state", "open"), "pagination": "all"}, "pagination", "must be an object"),
+    ]
+    failures = []
+    for body, field_, message in cases:
+        error = await data.error(body)
+        if (
+            error["code"] != "parameter_invalid"
+            or error["field"] != field_
+            or message not in error["message"]
+        ):
+            failures.append(f"{body}: {error}")
+    assert not failures, "\n".join(failures)
+    missing = await data.error({"pagination": {"per_page": 5}})
+    assert (missing["code"], missing["field"]) == ("parameter_not_found", "query")
+    response = await data.api.post("/conversations/search", content=b"{nope")
+    assert response.status_code == 400
+
+
+async def test_search_needs_a_token(anon: ValidatingClient) -> None:
+    response = await anon.post("/conversations/search", json={"query": eq("state", "open")})
+    assert response.status_code == 401
