@@ -24,6 +24,7 @@ from parley.api.routes import (
     tags,
     users_v1,
 )
+from parley.api.routing import IndexedRouter
 from parley.api.state import AppState
 from parley.config import Settings
 from parley.db import database
@@ -93,11 +94,8 @@ def create_app(
             if owned:
                 await state.db.close()
 
-    app = Starlette(
-        routes=_routes(),  # type: ignore[arg-type]
-        lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error},
-    )
+    app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app.router = IndexedRouter(_routes(), lifespan=lifespan)  # type: ignore[arg-type]
     app.state.parley = AppState(
         settings=settings,
         db=db,  # type: ignore[arg-type]  # set in lifespan when not given

@@ -45,11 +45,15 @@ class Call:
     ctx: Context
     version: ApiVersion
     path: Mapping[str, str]
-    query: Mapping[str, str]
     json: Any  # the parsed JSON body (None when there was none)
     # Writes to run in a transaction of their own once this request's has committed (e.g. a GET
     # keeping the document it rendered); their failure cannot fail the request.
     after_commit: list[Callable[[Transaction], Awaitable[object]]] = field(default_factory=list)
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        """The query string, parsed on first use (most requests never look)."""
+        return self.request.query_params
 
     def body(self, model: type[M]) -> M:
         """Validate the JSON body against a request model; errors name the field."""
@@ -138,9 +142,7 @@ def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], Awaitable[
                     workspace_id=auth["workspace_id"],
                     admin_id=int(auth["admin_id"]),
                 )
-                call = Call(
-                    request, tx, ctx, version, request.path_params, request.query_params, parsed
-                )
+                call = Call(request, tx, ctx, version, request.path_params, parsed)
                 content = await handler(call)
         except ParleyError as error:
             return error_response(error, request_id)

@@ -45,7 +45,10 @@ def _render(call: Call, view: ConversationView) -> dict[str, Any]:
 
 def _document_form(call: Call) -> bool:
     """Whether this request wants exactly what a stored conversation document holds."""
-    return call.version == render.DOCUMENT_VERSION and call.query.get("display_as") != "plaintext"
+    if call.version != render.DOCUMENT_VERSION:
+        return False
+    # Parse the query string only if there is one (the hot GET has none).
+    return not call.request.scope["query_string"] or call.query.get("display_as") != "plaintext"
 
 
 async def _respond(call: Call, conversation_id: int) -> bytes:
