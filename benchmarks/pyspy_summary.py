@@ -39,9 +39,15 @@ BUCKETS = (
 )
 
 
+# Leaf frames of threads that are waiting, not working. py-spy's idle detection misses a thread
+# blocked in Event.wait(timeout) (e.g. Parley's WAL checkpointer between checkpoints).
+IDLE_LEAVES = ("Condition.wait (threading.py)", "Event.wait (threading.py)")
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     samples: int
+    idle: int  # samples of waiting threads, left out of every table
     buckets: list[tuple[str, int]]
     self_time: list[tuple[str, int]]
     inclusive: list[tuple[str, int]]
@@ -62,7 +68,7 @@ def summarise(text: str, *, top: int = 25) -> Summary:
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     buckets: Counter[str] = Counter()
-    total = 0
+    total = idle = 0
     for line in text.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -71,13 +77,20 @@ def summarise(text: str, *, top: int = 25) -> Summary:
         frames = [_frame_key(f) for f in stack.split(";") if f.strip()]
         if not frames:
             continue
+        if frames[-1] in IDLE_LEAVES:
+            idle += count
+            continue
         total += count
         self_time[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
         buckets[_bucket(frames[-1])] += count
     return Summary(
-        total, buckets.most_common(), self_time.most_common(top), inclusive.most_common(top * 2)
+        total,
+        idle,
+        buckets.most_common(),
+        self_time.most_common(top),
+        [row for row in inclusive.most_common() if _interesting(row[0])][:top],
     )
 
 
@@ -91,7 +104,10 @@ def _interesting(frame: str) -> bool:
 
 def render(summary: Summary, *, title: str = "", top: int = 25) -> str:
     total = max(1, summary.samples)
-    lines = [f"{title} ({summary.samples} samples)" if title else f"{summary.samples} samples"]
+    counted = f"{summary.samples} samples"
+    if summary.idle:
+        counted += f"; {summary.idle} samples of waiting threads left out"
+    lines = [f"{title} ({counted})" if title else counted]
 
     def table(name: str, rows: Sequence[tuple[str, int]]) -> None:
         lines.append("")
@@ -101,8 +117,7 @@ def render(summary: Summary, *, title: str = "", top: int = 25) -> str:
 
     table("Where the CPU was (innermost frame's package):", summary.buckets)
     table("Self time (innermost frame):", summary.self_time[:top])
-    inclusive = [row for row in summary.inclusive if _interesting(row[0])][:top]
-    table("Inclusive time (time under the function):", inclusive)
+    table("Inclusive time of Parley's functions (time under them):", summary.inclusive[:top])
     return "\n".join(lines)
 
 

@@ -34,6 +34,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import shlex
 import signal
 import statistics
@@ -329,6 +330,9 @@ class Measure:
     p50_ms: float
     p99_ms: float
     errors: dict[str, int]
+    # CPU (in cores) used during the run by everything but the server and wrk: other work on
+    # a shared machine. Near 0 on a quiet machine; above ~0.5 the figures are disturbed.
+    others: float = 0.0
 
 
 @dataclass
@@ -351,17 +355,40 @@ class Scenario:
 SCENARIOS = ("get", "reply", "list", "list_page2", "list_middle")
 
 
+def _busy_ticks() -> int:
+    """CPU ticks spent by the whole machine (every CPU, not idle or iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4]
+
+
 def run_wrk(
-    config: Config, base: str, script: str, args: list[str], duration: int, log: Path
+    config: Config,
+    server: Server,
+    script: str,
+    args: list[str],
+    duration: int,
+    log: Path,
 ) -> Measure:
+    base = server.base
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    busy, served = _busy_ticks(), _cpu_ticks(server.pid)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     command = [
         "taskset", "-c", config.wrk_cpu, "wrk", f"-t{config.threads}",
         f"-c{config.connections}", f"-d{duration}s", "--latency", "--timeout", config.timeout,
         "-s", str(LUA / script), base, "--", *args,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_seconds = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    server_seconds = (_cpu_ticks(server.pid) - served) / ticks_per_second
+    machine_seconds = (_busy_ticks() - busy) / ticks_per_second
+    others = max(0.0, machine_seconds - server_seconds - wrk_seconds) / elapsed
     with log.open("a") as f:
-        f.write(f"$ {shlex.join(command)}\n{result.stdout}{result.stderr}\n")
+        f.write(f"$ {shlex.join(command)}\n{result.stdout}{result.stderr}")
+        f.write(f"(other CPU load during the run: {others:.2f} cores)\n\n")
     if result.returncode != 0:
         raise SystemExit(f"wrk failed ({result.returncode}): {result.stderr.strip()}")
     line = next((x for x in result.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
@@ -375,6 +402,7 @@ def run_wrk(
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
         errors=errors,
+        others=others,
     )
 
 
@@ -435,7 +463,7 @@ def report(
         f"{config.server_cpu}; medians.",
         "",
         f"{'scenario':<44} {'req/s':>9} {'(min-max)':>17} {'p50':>9} {'p99':>9} "
-        f"{'vs ceiling':>10} {'target':>8} {'':>5}",
+        f"{'vs ceiling':>10} {'paired':>7} {'target':>8} {'':>5} {'others':>7}",
     ]
     verdicts: dict[str, Any] = {}
     for scenario in [ceiling, *scenarios]:
@@ -451,19 +479,30 @@ def report(
             f"{scenario.label:<44} {scenario.median('rps'):>9,.0f} "
             f"{f'({low:,.0f}-{high:,.0f})':>17} {_fmt_ms(scenario.median('p50_ms')):>9} "
             f"{_fmt_ms(scenario.median('p99_ms')):>9} {100 * ratio:>9.1f}% "
-            f"{f'>= {100 * target:.0f}%' if target is not None else '':>8} {verdict:>5}"
-            + (f"  ({errors} errors)" if errors else "")
+            f"{100 * paired_ratio(scenario, ceiling):>6.1f}% "
+            f"{f'>= {100 * target:.0f}%' if target is not None else '':>8} {verdict:>5} "
+            f"{scenario.median('others'):>7.2f}" + (f"  ({errors} errors)" if errors else "")
         )
     peak = rss.get("VmHWM", 0.0)
     rss_ok = peak < RSS_TARGET_MB
     verdicts["peak_rss"] = {"mb": peak, "target_mb": RSS_TARGET_MB, "met": rss_ok}
     lines += [
         "",
+        "vs ceiling: median req/s over the ceiling's median req/s (the targets apply to it);"
+        " paired: the median of each round's ratio to that round's ceiling run, steadier when"
+        " the machine's load changes between rounds; others: CPU cores used meanwhile by other"
+        " processes on the machine (median), above ~0.5 the figures are disturbed.",
+        "",
         f"Peak RSS of the parley server (VmHWM, after all measured runs): {peak:.1f} MB "
         f"(VmRSS now {rss.get('VmRSS', 0.0):.1f} MB); target < {RSS_TARGET_MB:.0f} MB: "
         + ("OK" if rss_ok else "MISS"),
     ]
     return "\n".join(lines), verdicts
+
+
+def paired_ratio(scenario: Scenario, ceiling: Scenario) -> float:
+    ratios = [m.rps / c.rps for m, c in zip(scenario.rounds, ceiling.rounds, strict=False) if c.rps]
+    return float(statistics.median(ratios)) if ratios else 0.0
 
 
 def _git() -> dict[str, str]:
@@ -480,7 +519,12 @@ def _git() -> dict[str, str]:
 # ----------------------------------------------------------------------------- main
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # runs the finally blocks: servers stop
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     config = parse_args(argv)
     if not config.skip_seed:
         seed(config)
@@ -565,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for scenario in [ceiling, *scenarios]:
             if config.warmup > 0:
                 server = servers[scenario.server]
-                run_wrk(config, server.base, scenario.script, scenario.args, config.warmup,
+                run_wrk(config, server, scenario.script, scenario.args, config.warmup,
                         wrk_log)  # fmt: skip
                 wait_idle(server)
 
@@ -573,11 +617,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             warm_sqlite(config)
             for scenario in [ceiling, *scenarios]:
                 server = servers[scenario.server]
-                measure = run_wrk(config, server.base, scenario.script, scenario.args,
+                measure = run_wrk(config, server, scenario.script, scenario.args,
                                   config.duration, wrk_log)  # fmt: skip
                 settle = wait_idle(server)
                 scenario.rounds.append(measure)
-                errors = f"  errors {measure.errors}" if measure.errors else ""
+                errors = f"  others {measure.others:.2f} cores"
+                errors += f"  errors {measure.errors}" if measure.errors else ""
                 if settle > 1:
                     errors += f"  (server busy {settle:.1f}s after wrk stopped)"
                 print(
@@ -622,6 +667,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             s.name: {"label": s.label, "median_rps": s.median("rps"),
                      "median_p50_ms": s.median("p50_ms"), "median_p99_ms": s.median("p99_ms"),
                      "ratio_vs_ceiling": s.median("rps") / ceiling.median("rps"),
+                     "paired_ratio_vs_ceiling": paired_ratio(s, ceiling),
+                     "median_other_load_cores": s.median("others"),
                      "rounds": [asdict(m) for m in s.rounds]}
             for s in [ceiling, *scenarios]
         },

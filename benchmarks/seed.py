@@ -21,18 +21,23 @@ How the rows are made, so that they are exactly what Parley itself writes:
   outcome's parts folded into the tally by parley.domain.statistics, for a workspace without
   office hours or SLA policies. The full-text index (parley.db.fulltext) gets the words of every
   source and part body, as the SQL layer's hooks write them.
-* Each conversation's `document` (the GET fast path) is what the reply/manage routes keep after
-  its last write: its default-version rendering by parley.render.conversation, from rows shaped
-  like the readers' joins; `revision` counts the writes (one per action, one per tag). run.py
-  can check this byte for byte against the server (see the README).
+* Each conversation's stored document (the GET fast path: a `conversation_documents` row, or
+  the `conversations.document` column of earlier trees) is what the reply/manage routes keep
+  after its last write: its default-version rendering by parley.render.conversation, from rows
+  shaped like the readers' joins; `revision` counts the writes (one per action, one per tag).
+* `--verify N` (default 200) checks N random conversations afterwards against Parley's own
+  readers: the stored document byte for byte against what GET renders from the rows, the
+  statistics against timekeeping's recomputation from the stored parts.
 * Part ids follow time within each batch of conversations, as they would in a live store: the
   parts of conversations that run at the same time interleave in the parts table.
 * Contacts get `last_replied_at`/`last_contacted_at`/`updated_at` as the services' touches would.
   The outbox is not seeded: it is a delivery queue, and the seeded history counts as delivered.
 
-Generation runs in worker processes (the lifecycle rules cost ~0.3 ms per conversation); the
-main process writes: stdlib sqlite3 (`PRAGMA synchronous=OFF` while loading) or asyncpg
-`copy_records_to_table`, one transaction per batch.
+Generation runs in worker processes (rules, statistics and rendering cost ~0.7 ms per
+conversation); the main process writes: stdlib sqlite3 (`synchronous=OFF`, no journal while
+loading, WAL set back at the end) or asyncpg `copy_records_to_table`, one transaction per batch
+of 2,000 conversations. Secondary indexes of the loaded tables are dropped first and rebuilt at
+the end from their own definitions, so the schema afterwards is exactly the migrations'.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from typing import Any
 import orjson
 
 from parley.db import admins as admin_db
+from parley.db import conversations as conversation_db
 from parley.db import migrate
 from parley.db.database import Transaction, asyncpg_dsn, connect, sqlite_path
 from parley.domain import conversation as rules
@@ -92,8 +98,9 @@ MESSAGE_COLUMNS = (
 )  # fmt: skip
 LOADED_TABLES = (
     "contacts", "conversations", "messages", "conversation_contacts", "conversation_tags",
-    "conversation_parts",
+    "conversation_parts", "conversation_documents",
 )  # fmt: skip
+DOCUMENT_COLUMNS = ("conversation_id", "revision", "body")
 PARTICIPANT_COLUMNS = ("conversation_id", "contact_id", "position")
 CONVERSATION_TAG_COLUMNS = (
     "conversation_id", "tag_id", "applied_at", "applied_by_type", "applied_by_id",
@@ -163,7 +170,9 @@ class World:
     tags: dict[int, str]  # id -> name
     bodies: tuple[str, ...]  # HTML, as the services store them
     subjects: tuple[str, ...]
-    documents: bool  # the schema has conversations.document (the GET fast path)
+    # Where the GET fast path keeps documents: "table" (conversation_documents), "column"
+    # (conversations.document, earlier trees) or None.
+    documents: str | None
     fulltext: bool  # the schema has the full-text index (parley.db.fulltext)
 
 
@@ -175,6 +184,7 @@ class Chunk:
     participants: list[tuple[Any, ...]] = field(default_factory=list)
     tags: list[tuple[Any, ...]] = field(default_factory=list)
     parts: list[tuple[Any, ...]] = field(default_factory=list)  # with their ids
+    documents: list[tuple[int, int, str]] = field(default_factory=list)  # (id, revision, body)
     # full-text rows (id, conversation id, words): source bodies (id = conversation id), parts
     source_words: list[tuple[int, int, str]] = field(default_factory=list)
     part_words: list[tuple[int, int, str]] = field(default_factory=list)
@@ -294,7 +304,10 @@ def generate_chunk(job: Job) -> Chunk:
         part_id += 1
     assert part_id - job.first_part_id == sum(job.steps), "one part per step"
     for draft in drafts:
-        if world.documents:
+        if world.documents == "table":
+            row = draft.row
+            chunk.documents.append((row["id"], row["revision"], _document(world, draft)))
+        elif world.documents == "column":
             draft.row["document"] = _document(world, draft)
         if not chunk.conversation_columns:
             chunk.conversation_columns = tuple(draft.row)
@@ -758,11 +771,12 @@ def prepare_store(options: Options) -> None:
                 raise SystemExit(f"{path} exists; pass --force to replace it")
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        if _postgres_has_schema(url):
-            if not options.force:
-                raise SystemExit("the PostgreSQL database has a Parley schema; --force drops it")
-            migrate.downgrade(url, "base")
+    elif _postgres_has_schema(url):
+        if not options.force:
+            raise SystemExit("the PostgreSQL database has a Parley schema; --force drops it")
+        # Not `alembic downgrade base`: a store made by other revisions of the migrations may
+        # not downgrade cleanly. The database is the benchmark's: drop its schema outright.
+        _postgres_reset(url)
     migrate.upgrade(url)
 
 
@@ -777,6 +791,20 @@ def _postgres_has_schema(url: str) -> bool:
             await conn.close()
 
     return asyncio.run(check())
+
+
+def _postgres_reset(url: str) -> None:
+    async def reset() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            schema = await conn.fetchval("SELECT current_schema()")
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(reset())
 
 
 async def create_workspace(options: Options, rng: random.Random) -> tuple[str, int, World]:
@@ -816,7 +844,11 @@ async def create_workspace(options: Options, rng: random.Random) -> tuple[str, i
             for name in TAG_NAMES:
                 tag = await tag_service.create_or_update(tx, ctx, name=name, tag_id=None)
                 tags[int(tag["id"])] = str(tag["name"])
-            documents = await _has_column(tx, "conversations", "document")
+            documents = (
+                "table" if await _has_table(tx, "conversation_documents")
+                else "column" if await _has_column(tx, "conversations", "document")
+                else None
+            )  # fmt: skip
             fulltext = words_document is not None and await _has_table(
                 tx,
                 "conversation_source_fts"
@@ -930,6 +962,7 @@ async def load(options: Options, world: World, contact_rows: list[tuple[Any, ...
             await sink.insert("conversation_contacts", PARTICIPANT_COLUMNS, chunk.participants)
             await sink.insert("conversation_tags", CONVERSATION_TAG_COLUMNS, chunk.tags)
             await sink.insert("conversation_parts", PART_COLUMNS, chunk.parts)
+            await sink.insert("conversation_documents", DOCUMENT_COLUMNS, chunk.documents)
             await sink.insert_words("source", chunk.source_words)
             await sink.insert_words("part", chunk.part_words)
             await sink.commit()
@@ -943,7 +976,7 @@ async def load(options: Options, world: World, contact_rows: list[tuple[Any, ...
             progress.rows += (
                 len(chunk.conversations) + len(chunk.messages) + len(chunk.participants)
                 + len(chunk.tags) + len(chunk.parts) + len(chunk.source_words)
-                + len(chunk.part_words)
+                + len(chunk.part_words) + len(chunk.documents)
             )  # fmt: skip
             if progress.conversations % (options.chunk * 5) == 0:
                 progress.report()
@@ -984,9 +1017,9 @@ async def verify(options: Options, world: World, sample: int) -> None:
             for conversation_id in ids:
                 view = await service.view(tx, ctx, conversation_id)
                 if world.documents:
-                    stored = await tx.fetch_val(
-                        "SELECT document FROM conversations WHERE id = :id", {"id": conversation_id}
-                    )
+                    # What GET serves: the stored document if current for the revision.
+                    found = await conversation_db.document(tx, world.workspace_id, conversation_id)
+                    stored = None if found is None else found[0]
                     rendered = orjson.dumps(
                         render.conversation(
                             view.row, contacts=view.contacts, tags=view.tags, parts=view.parts,
@@ -1028,7 +1061,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--span-days", type=int, default=180)
     parser.add_argument("--chunk", type=int, default=2_000, help="conversations per batch")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--force", action="store_true", help="replace an existing store")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing store (PostgreSQL: drops and recreates the current schema)",
+    )
     parser.add_argument(
         "--verify", type=int, default=200, help="conversations to check afterwards (0: none)"
     )
@@ -1061,7 +1098,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"  workspace {workspace_id}, owner admin {owner_id}, admins {sorted(world.admins)},"
         f" teams {sorted(world.teams)}, {len(world.tags)} tags, token {options.token!r},"
-        f" documents {'yes' if world.documents else 'no (no such column)'},"
+        f" documents {world.documents or 'none (no such table)'},"
         f" full-text index {'yes' if world.fulltext else 'no (no such table)'}"
         f" ({time.perf_counter() - began:.1f}s)",
         flush=True,

@@ -9,14 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import orjson
 import pytest
 
 from parley import seed as seeding
 from parley.db.database import SqliteDatabase
+from parley.domain import statistics as stats
 from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
 from parley.render.version import VERSIONS
-from parley.services import search
+from parley.services import search, timekeeping
 from parley.services.context import Context
 
 T = TypeVar("T")
@@ -69,3 +71,38 @@ async def test_seeded_store_is_searchable(tmp_path: Path, backend: str) -> None:
 async def _in_thread(fn: Callable[[], T]) -> T:
     """run() calls asyncio.run itself: keep it off the test's event loop."""
     return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+
+async def test_seeded_statistics_are_what_the_services_compute(tmp_path: Path) -> None:
+    """Each seeded conversation's statistics equal what services/timekeeping.account computes
+    when it replays the conversation's stored history (its source message and its parts, as the
+    service reads them back: authors, assignments, team names, sides) — the path the service
+    takes for a conversation without a tally or with a backdated part."""
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    options = seeding.Options(
+        url=url, conversations=400, contacts=40, admins=4, teams=3, token="t", seed=11,
+        end=1_764_547_200, span_days=20, chunk=100, workers=1, force=False,
+    )  # fmt: skip
+    done = await _in_thread(lambda: seeding.run(options))
+    db = SqliteDatabase(tmp_path / "parley.db")
+    try:
+        async with db.transaction() as tx:
+            rows = await tx.fetch_all("SELECT id, statistics FROM conversations ORDER BY id")
+            hours = await timekeeping.office_hours(tx, done.workspace_id)
+            seen: set[str] = set()
+            for row in rows:
+                stored = orjson.loads(row["statistics"])
+                history = await timekeeping._history(tx, int(row["id"]))
+                replayed = stats.compute(history, hours).statistics()
+                assert orjson.loads(orjson.dumps(replayed)) == stored, row["id"]
+                seen.update(stored)
+    finally:
+        await db.close()
+    # The seeded histories reach every kind of statistic the fold records.
+    for key in (
+        "first_contact_reply_at", "first_admin_reply_at", "time_to_admin_reply",
+        "median_time_to_reply", "first_close_at", "time_to_last_close", "count_reopens",
+        "count_assignments", "handling_time", "assigned_team_first_response_time",
+        "last_closed_by_id", "count_conversation_parts",
+    ):  # fmt: skip
+        assert key in seen, key

@@ -31,11 +31,18 @@ from parley.kit.ids import IdFactory
 from parley.render import contact as render_contact
 from parley.render import conversation as render
 from parley.render.version import VERSIONS
+from parley.seed_vocabulary import VOCABULARY
+from parley.services import conversations as conversation_service
 from parley.services import search
 from parley.services.context import Context
 
 VERSION = VERSIONS["2.14"]
-WORDS = ["invoice", "refund", "password", "export", "webhook", "dashboard", "integration", "trial"]
+# Words by frequency rank in the seed's Zipf vocabulary (parley.seed_vocabulary): a topic word
+# ("refund", "invoice": ranks 100-400) is the typical search; a rare word (ranks 1,000-5,000)
+# the typical needle; a common word (ranks 10-30) the broad worst case.
+TOPIC = VOCABULARY[99:400]
+RARE = VOCABULARY[999:5000]
+COMMON = VOCABULARY[9:30]
 
 
 def eq(field: str, value: Any, operator: str = "=") -> dict[str, Any]:
@@ -85,14 +92,20 @@ async def explain(db: Database, ctx: Context, name: str, query: Any) -> None:
     compiled = sql.compile_conversations(db.dialect, ctx.workspace_id, node, modern=False)
     page_sql = f"{SELECT} WHERE {compiled.where} ORDER BY c.id DESC LIMIT 21"
     count_sql = f"SELECT COUNT(*) FROM conversations c WHERE {compiled.where}"
+    await explain_sql(db, name, (("page", page_sql), ("count", count_sql)), compiled.params)
+
+
+async def explain_sql(
+    db: Database, name: str, queries: tuple[tuple[str, str], ...], params: dict[str, Any]
+) -> None:
     print(f"\n--- plan: {name}")
     async with db.transaction() as tx:
-        for label, text in (("page", page_sql), ("count", count_sql)):
+        for label, text in queries:
             if db.dialect == "postgresql":
-                rows = await tx.fetch_all(f"EXPLAIN (ANALYZE, COSTS OFF) {text}", compiled.params)
+                rows = await tx.fetch_all(f"EXPLAIN (ANALYZE, COSTS OFF) {text}", params)
                 lines = [r["QUERY PLAN"] for r in rows]
             else:
-                rows = await tx.fetch_all(f"EXPLAIN QUERY PLAN {text}", compiled.params)
+                rows = await tx.fetch_all(f"EXPLAIN QUERY PLAN {text}", params)
                 lines = [r["detail"] for r in rows]
             print(f"  [{label}]")
             for line in lines:
@@ -138,10 +151,19 @@ async def main(url: str, repeat: int, plans: bool) -> None:
         return eq("email", rng.choice(emails))
 
     def word() -> dict[str, Any]:
-        return eq("source.body", rng.choice(WORDS))
+        return eq("source.body", rng.choice(TOPIC))
+
+    def rare_word() -> dict[str, Any]:
+        return eq("source.body", rng.choice(RARE))
+
+    def common_word() -> dict[str, Any]:
+        return eq("source.body", rng.choice(COMMON))
 
     def part_word() -> dict[str, Any]:
-        return eq("conversation_parts.body", rng.choice(WORDS))
+        return eq("conversation_parts.body", rng.choice(TOPIC))
+
+    def part_rare_word() -> dict[str, Any]:
+        return eq("conversation_parts.body", rng.choice(RARE))
 
     def stat_range() -> dict[str, Any]:
         low = rng.randint(600, 3000)
@@ -155,8 +177,11 @@ async def main(url: str, repeat: int, plans: bool) -> None:
         ("tag_ids IN [a, b]", tag_list, False),
         ("source.author.email = E", author_email, False),
         ("contacts: email = E", contact_email, True),
-        ("source.body = word (full text)", word, False),
-        ("conversation_parts.body = word (full text)", part_word, False),
+        ("source.body = topic word, rank 100-400 (full text)", word, False),
+        ("source.body = rare word, rank 1k-5k (full text)", rare_word, False),
+        ("source.body = common word, rank 10-30 (full text)", common_word, False),
+        ("conversation_parts.body = topic word (full text)", part_word, False),
+        ("conversation_parts.body = rare word (full text)", part_rare_word, False),
         ("statistics.time_to_admin_reply in a 60 s range", stat_range, False),
     ]
     for name, make, on_contacts in cases:
@@ -174,6 +199,25 @@ async def main(url: str, repeat: int, plans: bool) -> None:
                 samples.append(ms)
                 counts.append(int(body["total_count"]))
         summary(name, samples, f"(matches: median {int(statistics.median(counts)):,})")
+
+    # GET /conversations: the first page, and pages reached by cursor (20 per page).
+    async def listing(tx: Transaction, after: str | None) -> Any:
+        return await conversation_service.list_page(tx, ctx, per_page=20, starting_after=after)
+
+    samples = []
+    after = None
+    for i in range(repeat + 2):
+        ms, page = await timed(db, lambda tx: listing(tx, None))
+        if i >= 2:
+            samples.append(ms)
+    summary("GET /conversations: first page (20) + total_count", samples)
+    samples = []
+    for i in range(repeat + 2):
+        ms, page = await timed(db, lambda tx, a=after: listing(tx, a))
+        after = page.next_cursor
+        if i >= 2:
+            samples.append(ms)
+    summary("GET /conversations: next page by cursor", samples, f"(page {page.page})")
 
     # A full cursor walk, 150 per page, over a query matching ~10k conversations.
     days = 10_000 / max(1, total) * 180
@@ -201,8 +245,19 @@ async def main(url: str, repeat: int, plans: bool) -> None:
         await explain(db, ctx, "open AND assignee AND updated_at", recent())
         await explain(db, ctx, "tag_ids IN", tag_list())
         await explain(db, ctx, "source.author.email", author_email())
-        await explain(db, ctx, "source.body word", word())
+        await explain(db, ctx, "source.body topic word", word())
+        await explain(db, ctx, "conversation_parts.body topic word", part_word())
         await explain(db, ctx, "statistics range", stat_range())
+        list_where = "c.workspace_id = :ws AND c.visible = :visible"
+        await explain_sql(
+            db,
+            "GET /conversations",
+            (
+                ("page", f"{SELECT} WHERE {list_where} ORDER BY c.id DESC LIMIT 21"),
+                ("count", f"SELECT COUNT(*) FROM conversations c WHERE {list_where}"),
+            ),
+            {"ws": workspace_id, "visible": True},
+        )
     await db.close()
 
 

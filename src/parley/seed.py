@@ -16,13 +16,19 @@ How the rows are made, so that they are exactly what Parley itself writes:
   reopen), and its rows are built by the conversation service's own row builders
   (`_fact_columns`, `_part_values`). So `state`, `waiting_since`, `first_contact_reply_at`,
   `statistics`, `teammate_ids`, `read`, `visible` and `part_count` are what the same sequence of
-  API calls would have left behind. About 10% of the conversations are admin-initiated messages
-  (POST /messages) that the contact answered, so every conversation is visible.
+  API calls would have left behind: `statistics` are folded from each outcome's parts by the
+  time work's own functions, as services.timekeeping.account folds them (`_account`; the
+  seeded workspace has no office hours and no SLA policy, hence no SLA trackers). About 10%
+  of the conversations are admin-initiated messages (POST /messages) that the contact
+  answered, so every conversation is visible.
 * Part ids follow time, as they would in a live store: the parts of conversations that run at
   the same time interleave in the parts table.
 * Contacts get `last_replied_at`/`last_contacted_at`/`updated_at` as the services' touches would.
   The outbox is not seeded: it is a delivery queue, and the seeded history counts as delivered.
 
+* Bodies come from a pool of 20,000, written with the ~5,000-word Zipf vocabulary of
+  parley.seed_vocabulary (common words everywhere, most words rare), so full-text searches
+  match what they would in a real inbox.
 * The full-text index (parley.db.fulltext) receives the words of every source and part body,
   as the SQL layer's own hooks would have written them.
 * Secondary indexes are dropped while loading and rebuilt at the end (one sorted build each is
@@ -63,14 +69,16 @@ from rich.progress import Progress as RichProgress
 from parley.db import admins, migrate
 from parley.db.database import asyncpg_dsn, connect, sqlite_path
 from parley.domain import conversation as rules
+from parley.domain import statistics as stats
 from parley.domain.conversation import Assignee, Author, Facts, State
 from parley.kit.clock import FrozenClock, SystemClock
 from parley.kit.html import as_paragraphs
 from parley.kit.ids import IdFactory
 from parley.kit.words import document
+from parley.seed_vocabulary import VOCABULARY, draw
 from parley.services import admins as admin_service
 from parley.services import tags as tag_service
-from parley.services import workspaces
+from parley.services import timekeeping, workspaces
 from parley.services.context import Context
 
 # The conversation service's own row builders: the seed writes columns exactly as it does.
@@ -108,15 +116,7 @@ PART_COLUMNS = (
     *_part_values(0, rules.PartDraft("note", Author("admin", admin_id=1), 0), 0).keys(),
 )
 
-WORDS = (
-    "account billing invoice order delivery refund password login export import report team "
-    "workspace plan upgrade downgrade trial card payment error page button dashboard settings "
-    "email notification mobile app browser integration webhook api token key access permission "
-    "user admin customer issue problem question answer help thanks please could would should "
-    "today yesterday tomorrow morning week month again still already just really quite since "
-    "after before while when where which because maybe probably definitely working broken slow "
-    "fast missing wrong right new old first last next previous update change fix check try see"
-).split()
+WORDS = VOCABULARY  # ~5,000 words, drawn with a Zipf distribution (seed_vocabulary.py)
 FIRST_NAMES = (
     "Ada Alan Grace Linus Margaret Dennis Barbara Ken Frances Donald Edsger Radia Tim Sophie "
     "John Mary Ahmed Mei Lucia Ivan Priya Kofi Ana Lars Yuki Omar Elena Noah Zara Hugo"
@@ -169,9 +169,14 @@ class World:
     admin_ids: tuple[int, ...]  # human admins
     bot_id: int
     team_ids: tuple[int, ...]
+    team_names: tuple[tuple[int, str], ...]  # (id, name): team assignments' statistics name them
     tag_ids: tuple[int, ...]
     bodies: tuple[str, ...]  # HTML, as the services store them
     subjects: tuple[str, ...]
+
+    @property
+    def team_names_by_id(self) -> dict[int, str]:
+        return dict(self.team_names)
 
 
 @dataclass(slots=True)
@@ -190,7 +195,7 @@ class Chunk:
 
 
 def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(4, 16))]
+    words = draw(rng, rng.randint(4, 16))
     return " ".join(words).capitalize() + rng.choice((".", ".", ".", "?", "!"))
 
 
@@ -263,6 +268,8 @@ def _conversation(
         message_type = "email" if rng.random() < 0.5 else "inapp"
         subject = rng.choice(world.subjects) if message_type == "email" else None
         facts = replace(start, visible=False, read=True, teammate_ids=(sender,))
+        history: list[stats.Event] = []  # an admin's source message is no contact reply
+        tally: stats.Tally | None = None  # as create_from_admin: no statistics yet
         chunk.messages.append(
             (conversation_id, ws, conversation_id, "admin_message", message_type, subject, body,
              sender, created_at)
@@ -279,6 +286,11 @@ def _conversation(
     else:
         # POST /conversations (create_from_contact).
         facts = rules.start_by_contact(start, now=created_at)
+        # As create_from_contact: the contact's source message is the first contact reply.
+        history = [stats.Event(created_at, stats.CONTACT, parts=0)]
+        tally = stats.Tally.from_statistics(
+            timekeeping.initial_statistics(contact_started_at=created_at)
+        )
         chunk.messages.append(
             (conversation_id, ws, conversation_id, "user_message", "inapp", None, body, None,
              created_at)
@@ -312,6 +324,7 @@ def _conversation(
             elif draft.author.contact_id is not None:
                 replied_at = now
         facts = outcome.facts
+        tally = _account(world, outcome, history, tally)
 
     # Custom attributes on about a third (PUT /conversations/{id}: one bot part per attribute).
     custom: dict[str, Any] = {}
@@ -330,6 +343,7 @@ def _conversation(
             chunk.parts.append((now, conversation_id, sequence, tuple(values.values())))
             sequence += 1
         facts = outcome.facts
+        tally = _account(world, outcome, history, tally)
     # A priority on some (PUT with `priority`: no part, updated_at moves).
     priority = "none"
     if rng.random() < 0.15:
@@ -348,7 +362,10 @@ def _conversation(
             sequence += 1
             admin_moments.append((now, draft.author.admin_id or world.admin_ids[0]))
         facts = outcome.facts
+        tally = _account(world, outcome, history, tally)
 
+    if tally is not None:
+        facts = replace(facts, statistics=tally.statistics())
     updated_at = now
     row = {
         **_fact_columns(facts),
@@ -381,6 +398,24 @@ def _conversation(
             at, admin_id = rng.choice(admin_moments)
             chunk.tags.append((conversation_id, tag_id, at, "admin", str(admin_id)))
     chunk.touches.append((contact_id, replied_at, contacted_at))
+
+
+def _account(
+    world: World, outcome: rules.Outcome, history: list[stats.Event], tally: stats.Tally | None
+) -> stats.Tally | None:
+    """The statistics the conversation service stores after an outcome, folded exactly as
+    services.timekeeping.account folds them (same events, same fold; the seeded workspace has
+    no office hours and no SLA, so there is no tracker). The tally is kept between outcomes
+    rather than stored and re-read (the service's JSON round trip gives back the same tally).
+    `history`: the events so far, extended here, for the replay `account` does when there is
+    no tally yet (admin-initiated messages) or a part is earlier than the last folded one."""
+    if not outcome.parts:
+        return tally
+    events = timekeeping._events(outcome.parts, world.team_names_by_id)
+    history.extend(events)
+    if tally is None or not stats.in_order(tally, events):
+        return stats.compute(history, None)
+    return stats.fold(tally, events, None)
 
 
 def _next_action(
@@ -586,7 +621,9 @@ class PostgresSink(Sink):
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
             )
-        await self.conn.execute("ANALYZE")
+        # VACUUM sets the visibility map, so counts over covering indexes are index-only scans
+        # from the start (autovacuum would get there later).
+        await self.conn.execute("VACUUM (ANALYZE)")
         await self.conn.close()
 
 
@@ -706,6 +743,7 @@ async def create_workspace(options: Options, rng: random.Random) -> tuple[str, i
                     )
                 )
             team_ids = []
+            team_names = []
             for n in range(options.teams):
                 members = rng.sample(admin_ids, k=max(1, len(admin_ids) // 2))
                 team_ids.append(
@@ -713,6 +751,7 @@ async def create_workspace(options: Options, rng: random.Random) -> tuple[str, i
                         tx, clock=clock, workspace_id=ws, name=f"Team {n + 1}", member_ids=members
                     )
                 )
+                team_names.append((team_ids[-1], f"Team {n + 1}"))
             ctx = Context(clock=clock, ids=ids, workspace_id=ws, admin_id=created.owner_admin_id)
             tag_ids = []
             for name in TAG_NAMES:
@@ -731,8 +770,9 @@ async def create_workspace(options: Options, rng: random.Random) -> tuple[str, i
         admin_ids=tuple(admin_ids),
         bot_id=bot_id,
         team_ids=tuple(team_ids),
+        team_names=tuple(team_names),
         tag_ids=tuple(tag_ids),
-        bodies=make_bodies(rng, 4000),
+        bodies=make_bodies(rng, 20_000),
         subjects=tuple(_sentence(rng)[:60] for _ in range(200)),
     )
     return ws, created.owner_admin_id, world

@@ -15,19 +15,22 @@ from tests.factories import create_contact
 
 
 async def _document(db: Database, conversation_id: str) -> tuple[str | None, int]:
+    """The conversation's current stored document (None when there is none) and revision."""
     async with db.transaction() as tx:
         row = await tx.fetch_one(
-            "SELECT document, revision FROM conversations WHERE id = :id",
+            "SELECT d.body, c.revision FROM conversations c LEFT JOIN conversation_documents d"
+            " ON d.conversation_id = c.id AND d.revision = c.revision WHERE c.id = :id",
             {"id": int(conversation_id)},
         )
     assert row is not None
-    return row["document"], int(row["revision"])
+    return row["body"], int(row["revision"])
 
 
 async def _drop(db: Database, conversation_id: str) -> None:
     async with db.transaction(write=True) as tx:
         await tx.execute(
-            "UPDATE conversations SET document = NULL WHERE id = :id", {"id": int(conversation_id)}
+            "DELETE FROM conversation_documents WHERE conversation_id = :id",
+            {"id": int(conversation_id)},
         )
 
 

@@ -576,3 +576,40 @@ async def test_bad_queries_are_400_naming_the_problem(data: Data) -> None:
 async def test_search_needs_a_token(anon: ValidatingClient) -> None:
     response = await anon.post("/conversations/search", json={"query": eq("state", "open")})
     assert response.status_code == 401
+
+
+async def test_list_cursor_carries_the_page_and_accepts_the_earlier_form(data: Data) -> None:
+    """GET /conversations: the cursor is [updated_at, id, next page] (no count per page); a
+    cursor of the earlier [updated_at, id] form still continues the walk at the right page."""
+
+    def b64(value: Any) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(value)).decode()
+
+    async def listing(**params: Any) -> dict[str, Any]:
+        response = await data.api.get("/conversations", params=params)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    first = await listing(per_page=1)
+    after = first["pages"]["next"]["starting_after"]
+    last = first["conversations"][-1]
+    decoded = orjson.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
+    assert decoded == [last["updated_at"], int(last["id"]), 2]
+    second = await listing(per_page=1, starting_after=after)
+    assert second["pages"]["page"] == 2
+    assert second["total_count"] == 3
+    third = await listing(per_page=1, starting_after=second["pages"]["next"]["starting_after"])
+    assert third["pages"]["page"] == 3
+    assert "next" not in third["pages"]
+    names = [data.label[p["conversations"][0]["id"]] for p in (first, second, third)]
+    assert names == ["c3", "c2", "c1"]
+    # The earlier form: the page number is counted from the position.
+    old = await listing(per_page=1, starting_after=b64([0, int(second["conversations"][0]["id"])]))
+    assert old["pages"]["page"] == 3
+    assert [data.label[c["id"]] for c in old["conversations"]] == ["c1"]
+    assert "next" not in old["pages"]
+    for bad in (b64([1, 2, 0]), b64(["a", 2, 3]), b64([1]), "%%%"):
+        response = await data.api.get("/conversations", params={"starting_after": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["errors"][0]["code"] == "parameter_invalid"

@@ -22,6 +22,7 @@ _CONVERSATION = re.compile(r"^/conversations/[^/]+$")
 _CONVERSATION_ACTION = re.compile(r"^/conversations/[^/]+/(reply|parts|customers)$")
 _DETACH = re.compile(r"^/conversations/[^/]+/customers/[^/]+$")
 _USER = re.compile(r"^/users/[^/]+$")
+_LEAD = re.compile(r"^/contacts/[^/]+$")
 _ADMIN = re.compile(r"^/admins/[^/]+$")
 
 
@@ -62,10 +63,18 @@ def definition_for(method: str, path: str, status: int) -> str | None:
         return "conversation"
     if method == "DELETE" and _DETACH.match(path):
         return "conversation"
-    if (method, path) in {("POST", "/users"), ("GET", "/users")} or (
-        method == "GET" and _USER.match(path)
-    ):
+    if (method, path) == ("POST", "/users") or (method == "GET" and _USER.match(path)):
         return "user"
+    if (method, path) == ("GET", "/users"):
+        return "user_lookup"
+    if (method, path) == ("GET", "/contacts"):
+        return "lead_lookup"
+    if (method, path) == ("POST", "/contacts/convert"):
+        return "user"
+    if (method, path) in {("POST", "/contacts"), ("PUT", "/contacts"), ("DELETE", "/contacts")}:
+        return "lead"
+    if method in {"GET", "PUT", "DELETE"} and _LEAD.match(path):
+        return "lead"
     return None
 
 

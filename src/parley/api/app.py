@@ -17,6 +17,7 @@ from parley.api.routes import (
     contacts,
     conversation_attributes,
     conversations,
+    leads_v1,
     messages,
     parley_admin,
     parley_workspace,
@@ -47,6 +48,7 @@ def _routes() -> list[object]:
         *contacts.routes,
         *tags.routes,
         *users_v1.routes,
+        *leads_v1.routes,
         *parley_workspace.routes,
         *parley_admin.routes,
     ]

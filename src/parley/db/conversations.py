@@ -10,7 +10,6 @@ import orjson
 from parley.db import fulltext
 from parley.db.database import Row, Transaction
 
-# Every column but `document` (which is read only by the GET fast path).
 _COLUMNS = (
     "id, workspace_id, created_at, updated_at, title, state, read, priority, admin_assignee_id,"
     " team_assignee_id, waiting_since, snoozed_until, source_type, source_id,"
@@ -65,8 +64,8 @@ async def get(
 
 
 async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) -> None:
-    """Change a conversation. Every change bumps its revision and drops its stored document:
-    whatever changed, the document no longer says what GET would render."""
+    """Change a conversation. Every change bumps its revision, which retires its stored document
+    (a document is served only while its revision is the conversation's)."""
     if "source_body" in values:  # keep the full-text index in step (redaction, edits)
         old = await tx.fetch_one(
             "SELECT source_body, source_redacted FROM conversations WHERE id = :id",
@@ -78,8 +77,7 @@ async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) 
             await fulltext.add_source(tx, conversation_id, values["source_body"])
     assignments = "".join(f"{name} = :{name}, " for name in values)
     await tx.execute(
-        f"UPDATE conversations SET {assignments}revision = revision + 1, document = NULL"
-        " WHERE id = :_id",
+        f"UPDATE conversations SET {assignments}revision = revision + 1 WHERE id = :_id",
         {**values, "_id": conversation_id},
     )
 
@@ -90,18 +88,25 @@ async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) 
 async def document(
     tx: Transaction, workspace_id: str, conversation_id: int
 ) -> tuple[str | None, int] | None:
-    """The stored document and the revision it belongs with; None if no such conversation."""
+    """The current stored document (None if there is none) and the conversation's revision;
+    None if there is no such conversation."""
     row = await tx.fetch_one(
-        "SELECT document, revision FROM conversations WHERE id = :id AND workspace_id = :ws",
+        "SELECT c.revision, d.body FROM conversations c"
+        " LEFT JOIN conversation_documents d"
+        " ON d.conversation_id = c.id AND d.revision = c.revision"
+        " WHERE c.id = :id AND c.workspace_id = :ws",
         {"id": conversation_id, "ws": workspace_id},
     )
-    return None if row is None else (row["document"], int(row["revision"]))
+    return None if row is None else (row["body"], int(row["revision"]))
 
 
 async def store_document(tx: Transaction, conversation_id: int, text: str, revision: int) -> int:
     """Keep a rendering made from `revision`; a no-op if the conversation changed since."""
     return await tx.execute(
-        "UPDATE conversations SET document = :doc WHERE id = :id AND revision = :rev",
+        "INSERT INTO conversation_documents (conversation_id, revision, body)"
+        " SELECT id, revision, :doc FROM conversations WHERE id = :id AND revision = :rev"
+        " ON CONFLICT (conversation_id) DO UPDATE"
+        " SET revision = excluded.revision, body = excluded.body",
         {"doc": text, "id": conversation_id, "rev": revision},
     )
 
@@ -111,7 +116,7 @@ async def drop_documents_showing_contact(
 ) -> None:
     """A contact's identity changed (or it went): every conversation that shows it re-renders."""
     await tx.execute(
-        "UPDATE conversations SET document = NULL WHERE workspace_id = :ws AND document IS NOT NULL"
+        "UPDATE conversations SET revision = revision + 1 WHERE workspace_id = :ws"
         " AND (source_author_contact_id = :contact"
         " OR id IN (SELECT conversation_id FROM conversation_contacts WHERE contact_id = :contact)"
         " OR id IN (SELECT conversation_id FROM conversation_parts"
@@ -122,8 +127,8 @@ async def drop_documents_showing_contact(
 
 async def drop_documents_showing_tag(tx: Transaction, tag_id: int) -> None:
     await tx.execute(
-        "UPDATE conversations SET document = NULL WHERE document IS NOT NULL"
-        " AND id IN (SELECT conversation_id FROM conversation_tags WHERE tag_id = :tag)",
+        "UPDATE conversations SET revision = revision + 1"
+        " WHERE id IN (SELECT conversation_id FROM conversation_tags WHERE tag_id = :tag)",
         {"tag": tag_id},
     )
 
@@ -131,8 +136,13 @@ async def drop_documents_showing_tag(tx: Transaction, tag_id: int) -> None:
 async def delete(tx: Transaction, workspace_id: str, conversation_id: int) -> int:
     await fulltext.remove_conversation(tx, conversation_id)
     # Children first: SQLite only cascades with foreign_keys on, PostgreSQL always; be explicit.
-    for table in ("conversation_parts", "conversation_contacts", "conversation_tags",
-                  "conversation_slas"):  # fmt: skip
+    for table in (
+        "conversation_parts",
+        "conversation_contacts",
+        "conversation_tags",
+        "conversation_slas",
+        "conversation_documents",
+    ):
         await tx.execute(
             f"DELETE FROM {table} WHERE conversation_id = :id", {"id": conversation_id}
         )

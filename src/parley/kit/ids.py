@@ -9,10 +9,12 @@ import secrets
 
 class IdFactory:
     def __init__(self, seed: int | None = None) -> None:
-        # A seeded factory is deterministic; an unseeded one draws from the OS.
-        self._random: random.Random = (
-            random.Random(seed) if seed is not None else secrets.SystemRandom()
-        )
+        # A seeded factory is deterministic. An unseeded one seeds a fast generator from the OS
+        # once (request and contact ids are not secrets, and a syscall per request id showed up
+        # in profiles); secrets (tokens) always come from the OS when unseeded.
+        self._seeded = seed is not None
+        self._random = random.Random(seed if seed is not None else secrets.randbits(128))
+        self._secret: random.Random = self._random if self._seeded else secrets.SystemRandom()
 
     def _hex(self, length: int) -> str:
         return format(self._random.getrandbits(4 * length), f"0{length}x")
@@ -34,4 +36,4 @@ class IdFactory:
     def access_token(self) -> str:
         """A bearer token. Only its hash is ever stored."""
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return "prl_" + "".join(self._random.choice(alphabet) for _ in range(40))
+        return "prl_" + "".join(self._secret.choice(alphabet) for _ in range(40))

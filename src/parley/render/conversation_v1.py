@@ -175,22 +175,44 @@ def conversation(
     return out
 
 
-def conversation_list(
-    items: list[dict[str, Any]], *, total_count: int, page: int, per_page: int, url: str
+def pages(
+    *,
+    total_count: int,
+    page: int,
+    per_page: int,
+    url: str,
+    params: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """1.x page-number pagination: `pages.next` is the URL of the next page, null on the last."""
+    """1.x page-number pagination: `next` is the URL of the next page (carrying the request's
+    other parameters, so filters survive), null on the last."""
     total_pages = max(1, -(-total_count // per_page))
     next_url = None
     if page < total_pages:
-        next_url = f"{url}?{urlencode({'per_page': per_page, 'page': page + 1})}"
+        kept = {k: v for k, v in (params or {}).items() if k not in ("page", "per_page")}
+        next_url = f"{url}?{urlencode({**kept, 'per_page': per_page, 'page': page + 1})}"
+    return {
+        "type": "pages",
+        "next": next_url,
+        "page": page,
+        "per_page": per_page,
+        "total_pages": total_pages,
+    }
+
+
+def conversation_list(
+    items: list[dict[str, Any]],
+    *,
+    total_count: int,
+    page: int,
+    per_page: int,
+    url: str,
+    params: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A 1.x conversation list page (no `total_count`, as in 1.x)."""
     return {
         "type": "conversation.list",
-        "pages": {
-            "type": "pages",
-            "next": next_url,
-            "page": page,
-            "per_page": per_page,
-            "total_pages": total_pages,
-        },
+        "pages": pages(
+            total_count=total_count, page=page, per_page=per_page, url=url, params=params
+        ),
         "conversations": items,
     }

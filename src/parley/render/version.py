@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import total_ordering
 
 from parley.config import API_VERSIONS, DEFAULT_API_VERSION
+
+
+def _key(label: str) -> tuple[int, int]:
+    major, minor = label.split(".")
+    return int(major), int(minor)
 
 
 @total_ordering
 @dataclass(frozen=True, slots=True)
 class ApiVersion:
     label: str
+    # Parsed once: renderers compare versions many times per conversation.
+    key: tuple[int, int] = field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> tuple[int, int]:
-        major, minor = self.label.split(".")
-        return int(major), int(minor)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", _key(self.label))
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ApiVersion):
@@ -29,7 +34,7 @@ class ApiVersion:
         return self.key[0] == 1
 
     def at_least(self, label: str) -> bool:
-        return self >= ApiVersion(label)
+        return self.key >= _key(label)
 
 
 VERSIONS: dict[str, ApiVersion] = {label: ApiVersion(label) for label in API_VERSIONS}

@@ -82,6 +82,25 @@ class ConversationPage:
     next_cursor: str | None
 
 
+def _list_cursor(value: str) -> tuple[tuple[int, int], int | None]:
+    """GET /conversations' cursor: [updated_at, id, next page] (the page number travels in the
+    cursor, so no page costs a count); the earlier [updated_at, id] form is still accepted."""
+    invalid = InvalidParameter("starting_after is not a valid cursor", field="starting_after")
+    page: int | str | None = None
+    try:
+        updated_at, last_id, page = cursor.decode(value, 3)
+    except cursor.CursorError:
+        try:
+            updated_at, last_id = cursor.decode(value, 2)
+        except cursor.CursorError:
+            raise invalid from None
+    if not isinstance(updated_at, int) or not isinstance(last_id, int):
+        raise invalid
+    if page is not None and not (isinstance(page, int) and 1 <= page <= 2**63 - 1):
+        raise invalid
+    return (updated_at, last_id), page
+
+
 async def list_page(
     tx: Transaction,
     ctx: Context,
@@ -99,16 +118,11 @@ async def list_page(
         page_number = page
         offset = (page - 1) * per_page
     if starting_after:
-        try:
-            updated_at, last_id = cursor.decode(starting_after, 2)
-        except cursor.CursorError:
-            raise InvalidParameter(
-                "starting_after is not a valid cursor", field="starting_after"
-            ) from None
-        if not isinstance(updated_at, int) or not isinstance(last_id, int):
-            raise InvalidParameter("starting_after is not a valid cursor", field="starting_after")
-        after = (updated_at, last_id)
-        page_number = await store.count_newer(tx, ctx.workspace_id, after) // per_page + 1
+        after, carried = _list_cursor(starting_after)
+        if carried is not None:
+            page_number = carried
+        else:  # a cursor of the earlier [updated_at, id] form: count the page's position
+            page_number = await store.count_newer(tx, ctx.workspace_id, after) // per_page + 1
     rows = await store.page(tx, ctx.workspace_id, limit=per_page + 1, after=after, offset=offset)
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -123,7 +137,9 @@ async def list_page(
     ]
     next_cursor = None
     if more and rows:
-        next_cursor = cursor.encode([int(rows[-1]["updated_at"]), int(rows[-1]["id"])])
+        next_cursor = cursor.encode(
+            [int(rows[-1]["updated_at"]), int(rows[-1]["id"]), page_number + 1]
+        )
     total = await store.count_visible(tx, ctx.workspace_id)
     return ConversationPage(items, total, page_number, per_page, next_cursor)
 

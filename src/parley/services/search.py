@@ -99,9 +99,14 @@ async def conversations(
     compiled = sql.compile_conversations(
         tx.dialect, ctx.workspace_id, node, modern=version.at_least("2.16")
     )
-    rows = await sql.conversation_page(
-        tx, compiled, select=store.SELECT, limit=per_page + 1, after=after
-    )
+    # The count first: it is needed anyway, an empty result needs no page query, and its size
+    # guides the page query's plan (db/search.py, conversation_page).
+    total = await sql.conversation_count(tx, compiled)
+    rows = []
+    if total:
+        rows = await sql.conversation_page(
+            tx, compiled, select=store.SELECT, limit=per_page + 1, after=after, matches=total
+        )
     more = len(rows) > per_page
     rows = rows[:per_page]
     ids = [int(r["id"]) for r in rows]
@@ -114,7 +119,6 @@ async def conversations(
         for r in rows
     ]
     next_cursor = cursor.encode([ids[-1], page + 1]) if more else None
-    total = await sql.conversation_count(tx, compiled)
     return ConversationPage(items, total, page, per_page, next_cursor)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from parley.db import contacts, tags
+from parley.db import contacts, legacy, tags
 from parley.db.database import Row, Transaction
 from parley.errors import MissingParameter, NotFound
 from parley.services import contacts as contact_service
@@ -24,11 +24,30 @@ class UserView:
     tags: list[tuple[int, str]]
 
 
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """A 1.x page: `page` from 1, `per_page`, the sort (a key of `legacy.CONTACT_SORTS`) and the
+    direction."""
+
+    page: int = 1
+    per_page: int = 50
+    sort: str = "created_at"
+    descending: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    views: list[UserView]
+    total_count: int
+    page: int
+    per_page: int
+
+
 def not_found() -> NotFound:
     return NotFound("User Not Found")
 
 
-async def _view(tx: Transaction, row: Row) -> UserView:
+async def view(tx: Transaction, row: Row) -> UserView:
     applied = await tags.for_contact(tx, str(row["id"]))
     return UserView(row, [(int(t["id"]), str(t["name"])) for t in applied])
 
@@ -38,7 +57,7 @@ async def get(tx: Transaction, ctx: Context, contact_id: str) -> UserView:
     row = await contacts.get(tx, ctx.workspace_id, contact_id)
     if row is None or row["role"] != "user":
         raise not_found()
-    return await _view(tx, row)
+    return await view(tx, row)
 
 
 async def _find(
@@ -60,7 +79,7 @@ async def find(
     row = await _find(tx, ctx, user_id=user_id, email=email)
     if row is None:
         raise not_found()
-    return await _view(tx, row)
+    return await view(tx, row)
 
 
 async def upsert(
@@ -81,4 +100,20 @@ async def upsert(
     else:
         updated = await contact_service.update(tx, ctx, str(row["id"]), fields)
         row = updated.row
-    return await _view(tx, row)
+    return await view(tx, row)
+
+
+async def list_page(
+    tx: Transaction, ctx: Context, where: legacy.ContactFilter, request: PageRequest
+) -> UserPage:
+    """`GET /users` (role user) and `GET /contacts` (role lead) in 1.x: page by number."""
+    rows = await legacy.contact_page(
+        tx, ctx.workspace_id, where, sort=request.sort, descending=request.descending,
+        limit=request.per_page, offset=(request.page - 1) * request.per_page,
+    )  # fmt: skip
+    applied = await tags.for_contacts(tx, [row["id"] for row in rows])
+    views = [
+        UserView(row, [(int(t["id"]), str(t["name"])) for t in applied[row["id"]]]) for row in rows
+    ]
+    total = await legacy.contact_count(tx, ctx.workspace_id, where)
+    return UserPage(views, total, request.page, request.per_page)

@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, field_validator
 
 from parley.api.endpoint import Call
+from parley.api.routes import leads_v1
+from parley.api.routes.leads_v1 import legacy_or
 from parley.api.routing import route
 from parley.errors import InvalidParameter
 from parley.render import contact as render_contact
@@ -112,13 +114,14 @@ async def unarchive_contact(call: Call) -> dict[str, Any]:
     return render_contact.contact_archived(row, False)
 
 
+# Under 1.x these paths are the 1.x Leads API (routes/leads_v1.py).
 routes = [
-    route("GET", "/contacts", list_contacts),
-    route("POST", "/contacts", create_contact),
+    route("GET", "/contacts", legacy_or(list_contacts, leads_v1.list_leads)),
+    route("POST", "/contacts", legacy_or(create_contact, leads_v1.create_or_update_lead)),
     route("GET", "/contacts/find_by_external_id/{external_id:path}", show_contact_by_external_id),
-    route("GET", "/contacts/{contact_id}", show_contact),
-    route("PUT", "/contacts/{contact_id}", update_contact),
-    route("DELETE", "/contacts/{contact_id}", delete_contact),
+    route("GET", "/contacts/{contact_id}", legacy_or(show_contact, leads_v1.show_lead)),
+    route("PUT", "/contacts/{contact_id}", legacy_or(update_contact, leads_v1.update_lead)),
+    route("DELETE", "/contacts/{contact_id}", legacy_or(delete_contact, leads_v1.delete_lead)),
     route("POST", "/contacts/{contact_id}/archive", archive_contact),
     route("POST", "/contacts/{contact_id}/unarchive", unarchive_contact),
 ]

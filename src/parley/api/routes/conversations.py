@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_
 
 from parley.api.endpoint import Call, parse_model
 from parley.api.fields import NumericId, Timestamp
+from parley.api.routes import conversations_v1
 from parley.api.routing import numeric_id, route
 from parley.db.database import Transaction
 from parley.errors import InvalidParameter, MissingParameter
@@ -126,6 +127,8 @@ def _page_number(raw: Any) -> int | None:
 
 
 async def list_conversations(call: Call) -> dict[str, Any]:
+    if call.version.is_legacy:  # the 1.x filters, sorts and page numbers
+        return await conversations_v1.list_conversations(call)
     page = await service.list_page(
         call.tx,
         call.ctx,

@@ -184,15 +184,26 @@ def upgrade() -> None:
         # False for an admin-initiated message until the contact replies (spec-digest §6.13).
         sa.Column("visible", sa.Boolean(), nullable=False),
         sa.Column("part_count", sa.Integer(), nullable=False),
-        # Bumped by every change; guards the lazily refilled document below.
+        # Bumped by every change to what the conversation renders as (see conversation_documents).
         sa.Column("revision", sa.BigInteger(), nullable=False, server_default="0"),
-        # The conversation as GET /conversations/{id} answers it in the default wire format
-        # (JSON text), kept by the writes that change it and cleared by anything else that would
-        # change its rendering. NULL means "render it from the rows".
-        sa.Column("document", sa.Text(), nullable=True),
     )
     op.create_index(
         "ix_conversations_ws_updated", "conversations", ["workspace_id", "updated_at", "id"]
+    )
+    # The conversation as GET /conversations/{id} answers it in the default wire format (JSON
+    # text), made from `revision`: it is current only while the conversation's revision is the
+    # same. Kept apart from the conversations row so that the row stays small for writes and
+    # scans.
+    op.create_table(
+        "conversation_documents",
+        sa.Column(
+            "conversation_id",
+            ID,
+            sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
     )
     op.create_table(
         "conversation_contacts",
@@ -291,6 +302,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "outbox", "messages", "conversation_parts", "conversation_tags", "conversation_contacts",
+        "conversation_documents",
         "conversations", "contact_tags", "tags", "contacts", "access_tokens", "team_members",
         "teams", "admins", "workspaces",
     ):  # fmt: skip

@@ -10,6 +10,17 @@ by the SQL layer in the same transaction as the body itself.
 B-tree indexes serve the typical filters and the immutable result order (id descending for
 conversations, created_at then id descending for contacts), so a cursor walk is stable.
 
+Counting (`total_count`) is what broad queries cost, so the indexes a count needs are covering:
+  * (workspace_id, visible, id) on conversations: the list's page and count, and the
+    workspace/visibility check of every id a subquery (tags, full text, contacts) produces, are
+    index-only — the wide conversation rows are never read to count.
+  * (tag_id, conversation_id) on conversation_tags: a tag lookup yields conversation ids without
+    reading the table.
+  * SQLite: (id, conversation_id) on conversation_parts: a part found by the full-text index
+    becomes its conversation id without reading the part (PostgreSQL keeps conversation_id in
+    conversation_part_words itself).
+  * (workspace_id, archived, created_at, id) on contacts: the contact list's page and count.
+
 Revision ID: 0002_search
 Revises: 0001_initial
 Create Date: 2026-11-30
@@ -39,7 +50,16 @@ def statistic_expression(dialect: str, key: str) -> str:
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    op.create_index("ix_conversations_ws_id", "conversations", ["workspace_id", "id"])
+    op.create_index(
+        "ix_conversations_ws_visible_id", "conversations", ["workspace_id", "visible", "id"]
+    )
+    op.create_index(
+        "ix_conversation_tags_tag_conversation", "conversation_tags", ["tag_id", "conversation_id"]
+    )
+    if dialect == "sqlite":
+        op.create_index(
+            "ix_conversation_parts_id_conversation", "conversation_parts", ["id", "conversation_id"]
+        )
     op.create_index(
         "ix_conversations_ws_admin",
         "conversations",
@@ -61,7 +81,11 @@ def upgrade() -> None:
             f"CREATE INDEX ix_conversations_stat_{key} ON conversations"
             f" (workspace_id, {statistic_expression(dialect, key)})"
         )
-    op.create_index("ix_contacts_ws_created", "contacts", ["workspace_id", "created_at", "id"])
+    op.create_index(
+        "ix_contacts_ws_archived_created",
+        "contacts",
+        ["workspace_id", "archived", "created_at", "id"],
+    )
     if dialect == "postgresql":
         op.create_table(
             "conversation_source_words",
@@ -97,12 +121,15 @@ def downgrade() -> None:
     else:
         op.execute("DROP TABLE conversation_part_fts")
         op.execute("DROP TABLE conversation_source_fts")
-    op.drop_index("ix_contacts_ws_created", "contacts")
+    op.drop_index("ix_contacts_ws_archived_created", "contacts")
+    if dialect == "sqlite":
+        op.drop_index("ix_conversation_parts_id_conversation", "conversation_parts")
+    op.drop_index("ix_conversation_tags_tag_conversation", "conversation_tags")
     for key in INDEXED_STATISTICS:
         op.drop_index(f"ix_conversations_stat_{key}", "conversations")
     for name in (
         "ix_conversations_source_admin", "ix_conversations_source_contact",
         "ix_conversations_ws_created", "ix_conversations_ws_state", "ix_conversations_ws_team",
-        "ix_conversations_ws_admin", "ix_conversations_ws_id",
+        "ix_conversations_ws_admin", "ix_conversations_ws_visible_id",
     ):  # fmt: skip
         op.drop_index(name, "conversations")
