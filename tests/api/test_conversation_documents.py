@@ -176,3 +176,23 @@ async def test_a_rendering_of_an_older_revision_is_never_kept(
     async with db.transaction(write=True) as tx:
         await conversation_service.keep_document(tx, int(cid), '{"stale": true}', revision)
     assert "stale" not in (await api.get(f"/conversations/{cid}")).json()
+
+
+async def test_a_rating_shows_the_raters_current_external_id(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+) -> None:
+    """The rating stores who rated, not how they looked then: a later rename shows."""
+    contact = await create_contact(db, workspace, ids, clock, email="k@x.org", external_id="k-1")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    rated = await api.post(
+        f"/_parley/conversations/{cid}/rating", json={"intercom_user_id": contact, "rating": 5}
+    )
+    assert rated.status_code == 200, rated.text
+    assert (await api.put(f"/contacts/{contact}", json={"external_id": "k-2"})).status_code == 200
+    rating = (await api.get(f"/conversations/{cid}")).json()["conversation_rating"]
+    assert rating["contact"] == {"type": "contact", "id": contact, "external_id": "k-2"}
+    assert rating["rating"] == 5

@@ -261,9 +261,9 @@ _RATING = {
     "replied_at": (["updated_at"], True),
     "score": (["rating"], True),
     "remark": (["remark"], False),
-    "contact_id": (["contact", "id"], False),
-    "admin_d": (["teammate", "id"], False),
-    "admin_id": (["teammate", "id"], False),
+    "contact_id": (["contact_id"], False),
+    "admin_d": (["admin_id"], False),
+    "admin_id": (["admin_id"], False),
 }
 
 

@@ -161,6 +161,29 @@ def source(
     }
 
 
+def rating(raw: str | None, contacts: Sequence[Row]) -> dict[str, Any] | None:
+    """The stored rating facts as `conversation_rating`; the teammate is left out when nobody
+    was assigned (the description types it as a non-null reference)."""
+    stored = _json(raw)
+    if stored is None:
+        return None
+    external_ids = {str(c["id"]): c["external_id"] for c in contacts}
+    out: dict[str, Any] = {
+        "rating": stored["rating"],
+        "remark": stored["remark"],
+        "created_at": stored["created_at"],
+        "updated_at": stored["updated_at"],
+        "contact": {
+            "type": "contact",
+            "id": stored["contact_id"],
+            "external_id": external_ids.get(stored["contact_id"]),
+        },
+    }
+    if stored["admin_id"] is not None:
+        out["teammate"] = {"type": "admin", "id": stored["admin_id"]}
+    return out
+
+
 def contact_reference(row: Row) -> dict[str, Any]:
     return {"type": "contact", "id": row["id"], "external_id": row["external_id"]}
 
@@ -254,7 +277,7 @@ def conversation(
         "priority": _priority(row["priority"], version),
         "sla_applied": _json(row["sla_applied"]),
         "statistics": _statistics(row["statistics"]),
-        "conversation_rating": _json(row["conversation_rating"]),
+        "conversation_rating": rating(row["conversation_rating"], contacts),
         # The description names the list `teammates`; the live API and the official SDKs use
         # `admins`. Both keys are sent so that either reader finds it (docs/behaviour.md).
         "teammates": {"type": "admin.list", "teammates": teammates, "admins": teammates},

@@ -110,9 +110,8 @@ def _rating(raw: str | None, contacts: Sequence[Row]) -> dict[str, Any]:
     rating every member is null, as in seed 003."""
     stored: Mapping[str, Any] = _json(raw) or {}
     roles = {str(c["id"]): str(c["role"]) for c in contacts}
-    rater = stored.get("contact") or {}
-    rater_id = rater.get("id")
-    teammate = stored.get("teammate") or {}
+    rater_id = stored.get("contact_id")
+    admin_id = stored.get("admin_id")
     return {
         "rating": stored.get("rating"),
         "remark": stored.get("remark"),
@@ -121,10 +120,7 @@ def _rating(raw: str | None, contacts: Sequence[Row]) -> dict[str, Any]:
             "type": None if rater_id is None else roles.get(str(rater_id), "user"),
             "id": None if rater_id is None else str(rater_id),
         },
-        "teammate": {
-            "type": teammate.get("type"),
-            "id": None if teammate.get("id") is None else str(teammate.get("id")),
-        },
+        "teammate": {"type": None if admin_id is None else "admin", "id": admin_id},
     }
 
 

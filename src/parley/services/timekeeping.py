@@ -316,6 +316,8 @@ async def rate(
     previous = (
         None if row["conversation_rating"] is None else orjson.loads(row["conversation_rating"])
     )
+    # Facts only: render/ makes the wire shape (the contact's external_id is looked up then, so
+    # it never goes stale).
     value: dict[str, Any] = {
         "rating": rating,
         "remark": remark or "",
@@ -323,14 +325,9 @@ async def rate(
         if previous
         else int(statistics.get("last_close_at") or now),
         "updated_at": now,
-        "contact": {
-            "type": "contact",
-            "id": str(contact["id"]),
-            "external_id": contact["external_id"],
-        },
+        "contact_id": str(contact["id"]),
+        "admin_id": None if row["admin_assignee_id"] is None else str(row["admin_assignee_id"]),
     }
-    if row["admin_assignee_id"] is not None:
-        value["teammate"] = {"type": "admin", "id": str(row["admin_assignee_id"])}
     await store.update(
         tx, conversation_id, {"conversation_rating": _dumps(value), "updated_at": now}
     )
