@@ -342,6 +342,48 @@ class CreatedMessage:
     visible: bool
 
 
+async def _start(
+    tx: Transaction,
+    ctx: Context,
+    *,
+    facts: Facts,
+    at: int,
+    now: int,
+    contact_id: str,
+    message: dict[str, Any],
+    source: dict[str, Any],
+) -> tuple[int, int]:
+    """Write a new conversation with its source message and first contact; the ids of both."""
+    message_id = await store.insert_message(
+        tx,
+        {"workspace_id": ctx.workspace_id, "conversation_id": None, "created_at": at, **message},
+    )
+    conversation_id = await store.insert(
+        tx,
+        {
+            **_fact_columns(facts),
+            "workspace_id": ctx.workspace_id,
+            "created_at": at,
+            "updated_at": max(at, now),
+            "title": None,
+            "priority": "none",
+            "source_id": str(message_id),
+            "source_subject": message["subject"] or "",
+            "source_body": message["body"],
+            "source_url": None,
+            "source_redacted": False,
+            "custom_attributes": "{}",
+            "conversation_rating": None,
+            "sla_applied": None,
+            "ai_agent_participated": False,
+            **source,
+        },
+    )
+    await store.link_message(tx, message_id, conversation_id)
+    await store.add_contact(tx, conversation_id, contact_id)
+    return message_id, conversation_id
+
+
 async def create_from_contact(
     tx: Transaction,
     ctx: Context,
@@ -358,49 +400,17 @@ async def create_from_contact(
     now = ctx.clock.now()
     at = created_at if created_at is not None else now
     html = as_paragraphs(body)
-    message_id = await store.insert_message(
-        tx,
-        {
-            "workspace_id": ctx.workspace_id,
-            "conversation_id": None,
-            "type": "user_message",
-            "message_type": "inapp",
-            "subject": subject,
-            "body": html,
-            "admin_id": None,
-            "created_at": at,
-        },
-    )
     facts = rules.start_by_contact(_new_conversation(ctx, now=at), now=at)
     facts = replace(facts, statistics=timekeeping.initial_statistics(contact_started_at=at))
-    conversation_id = await store.insert(
-        tx,
-        {
-            **_fact_columns(facts),
-            "workspace_id": ctx.workspace_id,
-            "created_at": at,
-            "updated_at": max(at, now),
-            "title": None,
-            "priority": "none",
-            "source_type": "conversation",
-            "source_id": str(message_id),
-            "source_delivered_as": "customer_initiated",
-            "source_subject": subject or "",
-            "source_body": html,
-            "source_author_type": str(contact["role"]),
-            "source_author_admin_id": None,
-            "source_author_contact_id": contact_id,
-            "source_url": None,
-            "source_redacted": False,
-            "source_attachments": store.dumps(list(attachments_from(attachment_urls, []))),
-            "custom_attributes": "{}",
-            "conversation_rating": None,
-            "sla_applied": None,
-            "ai_agent_participated": False,
-        },
-    )
-    await store.link_message(tx, message_id, conversation_id)
-    await store.add_contact(tx, conversation_id, contact_id)
+    message_id, conversation_id = await _start(
+        tx, ctx, facts=facts, at=at, now=now, contact_id=contact_id,
+        message={"type": "user_message", "message_type": "inapp", "subject": subject,
+                 "body": html, "admin_id": None},
+        source={"source_type": "conversation", "source_delivered_as": "customer_initiated",
+                "source_author_type": str(contact["role"]), "source_author_admin_id": None,
+                "source_author_contact_id": contact_id,
+                "source_attachments": store.dumps(list(attachments_from(attachment_urls, [])))},
+    )  # fmt: skip
     await contacts.touch_replied(tx, contact_id, now)
     await timekeeping.apply_on_create(tx, ctx, conversation_id)
     await outbox.append(
@@ -434,50 +444,18 @@ async def create_from_admin(
     now = ctx.clock.now()
     at = created_at if created_at is not None else now
     html = as_paragraphs(body)
-    message_id = await store.insert_message(
-        tx,
-        {
-            "workspace_id": ctx.workspace_id,
-            "conversation_id": None,
-            "type": "admin_message",
-            "message_type": message_type,
-            "subject": subject,
-            "body": html,
-            "admin_id": admin_id,
-            "created_at": at,
-        },
-    )
     facts = replace(
         _new_conversation(ctx, now=at), visible=visible, read=True, teammate_ids=(admin_id,)
     )
-    conversation_id = await store.insert(
-        tx,
-        {
-            **_fact_columns(facts),
-            "workspace_id": ctx.workspace_id,
-            "created_at": at,
-            "updated_at": max(at, now),
-            "title": None,
-            "priority": "none",
-            "source_type": "email" if message_type == "email" else "conversation",
-            "source_id": str(message_id),
-            "source_delivered_as": "admin_initiated",
-            "source_subject": subject or "",
-            "source_body": html,
-            "source_author_type": "admin",
-            "source_author_admin_id": author.admin_id,
-            "source_author_contact_id": None,
-            "source_url": None,
-            "source_redacted": False,
-            "source_attachments": "[]",
-            "custom_attributes": "{}",
-            "conversation_rating": None,
-            "sla_applied": None,
-            "ai_agent_participated": False,
-        },
-    )
-    await store.link_message(tx, message_id, conversation_id)
-    await store.add_contact(tx, conversation_id, contact_id)
+    message_id, conversation_id = await _start(
+        tx, ctx, facts=facts, at=at, now=now, contact_id=contact_id,
+        message={"type": "admin_message", "message_type": message_type, "subject": subject,
+                 "body": html, "admin_id": admin_id},
+        source={"source_type": "email" if message_type == "email" else "conversation",
+                "source_delivered_as": "admin_initiated", "source_author_type": "admin",
+                "source_author_admin_id": author.admin_id, "source_author_contact_id": None,
+                "source_attachments": "[]"},
+    )  # fmt: skip
     await contacts.touch_contacted(tx, contact_id, now)
     await outbox.append(
         tx,
