@@ -237,20 +237,36 @@ async def remove_contact(tx: Transaction, conversation_id: int, contact_id: str)
     )
 
 
-async def contacts_of(tx: Transaction, conversation_ids: Sequence[int]) -> dict[int, list[Row]]:
+def in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`:p0, :p1, …` and their parameters, for an `IN (…)` over a batch of ids."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    return ", ".join(f":{n}" for n in names), dict(zip(names, values, strict=True))
+
+
+async def _per_conversation(
+    tx: Transaction, select: str, order: str, conversation_ids: Sequence[int]
+) -> dict[int, list[Row]]:
+    """Rows of `select` (which names `conversation_id`) for a batch of conversations, grouped."""
     if not conversation_ids:
         return {}
-    marks = ", ".join(f":c{i}" for i in range(len(conversation_ids)))
+    marks, params = in_list("c", conversation_ids)
     rows = await tx.fetch_all(
-        "SELECT cc.conversation_id, k.id, k.external_id, k.role, k.name, k.email"
-        " FROM conversation_contacts cc JOIN contacts k ON k.id = cc.contact_id"
-        f" WHERE cc.conversation_id IN ({marks}) ORDER BY cc.conversation_id, cc.position",
-        {f"c{i}": cid for i, cid in enumerate(conversation_ids)},
+        f"{select} WHERE conversation_id IN ({marks}) ORDER BY conversation_id, {order}", params
     )
     out: dict[int, list[Row]] = {}
     for row in rows:
         out.setdefault(int(row["conversation_id"]), []).append(row)
     return out
+
+
+async def contacts_of(tx: Transaction, conversation_ids: Sequence[int]) -> dict[int, list[Row]]:
+    return await _per_conversation(
+        tx,
+        "SELECT cc.conversation_id, k.id, k.external_id, k.role, k.name, k.email"
+        " FROM conversation_contacts cc JOIN contacts k ON k.id = cc.contact_id",
+        "cc.position",
+        conversation_ids,
+    )
 
 
 # ------------------------------------------------------------------------ tags
@@ -283,19 +299,13 @@ async def tag_of(tx: Transaction, conversation_id: int, tag_id: int) -> Row | No
 
 
 async def tags_of(tx: Transaction, conversation_ids: Sequence[int]) -> dict[int, list[Row]]:
-    if not conversation_ids:
-        return {}
-    marks = ", ".join(f":c{i}" for i in range(len(conversation_ids)))
-    rows = await tx.fetch_all(
+    return await _per_conversation(
+        tx,
         "SELECT ct.conversation_id, t.id, t.name, ct.applied_at, ct.applied_by_type,"
-        " ct.applied_by_id FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id"
-        f" WHERE ct.conversation_id IN ({marks}) ORDER BY ct.conversation_id, ct.applied_at, t.id",
-        {f"c{i}": cid for i, cid in enumerate(conversation_ids)},
+        " ct.applied_by_id FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id",
+        "ct.applied_at, t.id",
+        conversation_ids,
     )
-    out: dict[int, list[Row]] = {}
-    for row in rows:
-        out.setdefault(int(row["conversation_id"]), []).append(row)
-    return out
 
 
 # ------------------------------------------------------------------------ parts
@@ -341,10 +351,10 @@ async def parts_of(tx: Transaction, conversation_id: int, *, limit: int = 500) -
 async def parts_by_id(tx: Transaction, conversation_id: int, part_ids: Sequence[int]) -> list[Row]:
     if not part_ids:
         return []
-    marks = ", ".join(f":p{i}" for i in range(len(part_ids)))
+    marks, params = in_list("p", part_ids)
     return await tx.fetch_all(
         _PART_SELECT + f" WHERE p.conversation_id = :id AND p.id IN ({marks}) ORDER BY p.id",
-        {"id": conversation_id, **{f"p{i}": pid for i, pid in enumerate(part_ids)}},
+        {"id": conversation_id, **params},
     )
 
 
