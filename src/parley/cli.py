@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -622,6 +622,30 @@ def _print_token(token: str, what: str) -> None:
     out.file.flush()
 
 
+def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]],
+                 empty: str) -> None:  # fmt: skip
+    """A Rich table of `rows`, or `empty` when there are none."""
+    if not rows:
+        _out().print(empty)
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    _out().print(table)
+
+
+async def _across_workspaces(
+    tx: Transaction, ref: str | None, fetch: Callable[[Transaction, str], Awaitable[list[Any]]]
+) -> list[tuple[str, Any]]:
+    """`fetch` for the workspace named by --workspace, or for every workspace (listing)."""
+    found: list[tuple[str, Any]] = []
+    for ws in await _workspace_ids(tx, ref):
+        found += [(ws, item) for item in await fetch(tx, ws)]
+    return found
+
+
 @workspaces_app.command("create")
 def workspaces_create(
     name: Annotated[str, typer.Argument(help="Workspace name.")],
@@ -677,13 +701,12 @@ def workspaces_list(data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = 
         return await workspaces.list_all(tx)
 
     rows = _run(settings, work, write=False)
-    table = Table(title="Workspaces")
-    for column in ("id", "name", "default version", "created"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(str(row["id"]), str(row["name"]), str(row["default_version"]),
-                      _when(row["created_at"]))  # fmt: skip
-    _out().print(table if rows else "No workspaces yet.")
+    _print_table(
+        "Workspaces", ("id", "name", "default version", "created"),
+        [(str(r["id"]), str(r["name"]), str(r["default_version"]), _when(r["created_at"]))
+         for r in rows],
+        "No workspaces yet.",
+    )  # fmt: skip
 
 
 @workspaces_app.command("set-version")
@@ -754,23 +777,16 @@ def admins_list(
     async def work(tx: Transaction) -> list[tuple[str, Any]]:
         from parley.services import admins
 
-        found = []
-        for ws in await _workspace_ids(tx, workspace):
-            found += [(ws, view) for view in await admins.workspace_admins(tx, ws)]
-        return found
+        return await _across_workspaces(tx, workspace, admins.workspace_admins)
 
     views = _run(settings, work, write=False)
-    table = Table(title="Admins")
-    for column in ("workspace", "id", "name", "email", "job title", "teams", "away"):
-        table.add_column(column, overflow="fold")
-    for ws, view in views:
-        row = view.row
-        table.add_row(
-            ws, str(row["id"]), str(row["name"]), str(row["email"]), str(row["job_title"] or ""),
-            ", ".join(str(team) for team in view.team_ids),
-            "yes" if row["away_mode_enabled"] else "",
-        )  # fmt: skip
-    _out().print(table if views else "No admins.")
+    _print_table(
+        "Admins", ("workspace", "id", "name", "email", "job title", "teams", "away"),
+        [(ws, str(v.row["id"]), str(v.row["name"]), str(v.row["email"]),
+          str(v.row["job_title"] or ""), ", ".join(str(team) for team in v.team_ids),
+          "yes" if v.row["away_mode_enabled"] else "") for ws, v in views],
+        "No admins.",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- teams
@@ -816,19 +832,15 @@ def teams_list(
     async def work(tx: Transaction) -> list[tuple[str, Any]]:
         from parley.services import admins
 
-        found = []
-        for ws in await _workspace_ids(tx, workspace):
-            found += [(ws, view) for view in await admins.workspace_teams(tx, ws)]
-        return found
+        return await _across_workspaces(tx, workspace, admins.workspace_teams)
 
     views = _run(settings, work, write=False)
-    table = Table(title="Teams")
-    for column in ("workspace", "id", "name", "members"):
-        table.add_column(column, overflow="fold")
-    for ws, view in views:
-        table.add_row(ws, str(view.row["id"]), str(view.row["name"]),
-                      ", ".join(str(admin) for admin in view.admin_ids))  # fmt: skip
-    _out().print(table if views else "No teams.")
+    _print_table(
+        "Teams", ("workspace", "id", "name", "members"),
+        [(ws, str(v.row["id"]), str(v.row["name"]), ", ".join(str(a) for a in v.admin_ids))
+         for ws, v in views],
+        "No teams.",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- tokens
@@ -873,18 +885,14 @@ def tokens_list(
         return await admins.list_tokens(tx, ws)
 
     rows = _run(settings, work, write=False)
-    table = Table(title="Access tokens")
-    for column in ("id", "workspace", "admin", "name", "hint", "created", "status"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        revoked = row["revoked_at"]
-        table.add_row(
-            str(row["id"]), str(row["workspace_id"]),
-            f"{row['admin_id']} <{row['admin_email']}>", str(row["name"]),
-            f"{row['token_hint']}…", _when(row["created_at"]),
-            f"revoked {_when(revoked)}" if revoked is not None else "active",
-        )  # fmt: skip
-    _out().print(table if rows else "No access tokens.")
+    _print_table(
+        "Access tokens", ("id", "workspace", "admin", "name", "hint", "created", "status"),
+        [(str(r["id"]), str(r["workspace_id"]), f"{r['admin_id']} <{r['admin_email']}>",
+          str(r["name"]), f"{r['token_hint']}…", _when(r["created_at"]),
+          "active" if r["revoked_at"] is None else f"revoked {_when(r['revoked_at'])}")
+         for r in rows],
+        "No access tokens.",
+    )  # fmt: skip
 
 
 @tokens_app.command("revoke")
