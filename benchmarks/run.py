@@ -8,7 +8,8 @@
 
 What it does:
 
-1. Seeds the store with benchmarks/seed.py (unless --skip-seed).
+1. Seeds the store with `parley seed` (unless --skip-seed), then visits every conversation once
+   so each keeps its stored document, as in service.
 2. Starts `parley serve` as one process pinned to core 0 (`taskset -c 0`), waits until it
    answers, captures a real GET /conversations/{id} response and starts the ceiling server
    (benchmarks/ceiling.py: bare Starlette serving those bytes) pinned to the same core. Both
@@ -44,6 +45,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,8 +227,9 @@ def warm_sqlite(config: Config) -> None:
 
 
 def seed(config: Config) -> None:
-    command = [sys.executable, str(HERE / "seed.py"), "--conversations", str(config.conversations),
-               "--token", config.token, "--seed", str(config.seed), "--force"]  # fmt: skip
+    command = [sys.executable, "-m", "parley", "seed", "--conversations",
+               str(config.conversations), "--token", config.token, "--seed", str(config.seed),
+               "--force"]  # fmt: skip
     if config.data_dir is not None:
         command += ["--data-dir", str(config.data_dir)]
     else:
@@ -290,6 +293,23 @@ def http_get(url: str, *, token: str | None) -> tuple[int, bytes]:
             return int(response.status), bytes(response.read())
     except urllib.error.HTTPError as error:
         return int(error.code), error.read()
+
+
+def visit_all(server: Server, ids: Sequence[int], token: str) -> tuple[int, float]:
+    """GET every conversation once. `parley seed` writes rows, not renderings; a GET that has
+    to render keeps its rendering as the conversation's document, as happens in service to any
+    conversation written or read through the API. So the measured GETs see the steady state."""
+    started = time.monotonic()
+
+    def visit(cid: int) -> int:
+        status, body = http_get(f"{server.base}/conversations/{cid}", token=token)
+        if status != 200:
+            raise SystemExit(f"GET /conversations/{cid} answered {status}: {body[:300]!r}")
+        return status
+
+    with ThreadPoolExecutor(8) as pool:
+        visited = sum(1 for _ in pool.map(visit, ids))
+    return visited, time.monotonic() - started
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -571,6 +591,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(f"GET /conversations answered {status}: {first_page[:300]!r}")
         page2 = json.loads(first_page)["pages"]["next"]["starting_after"]
         print(f"  sample conversation {facts.sample_id}: {len(sample):,} bytes", flush=True)
+        visited, seconds = visit_all(parley, conversation_ids, config.token)
+        print(f"  visited {visited:,} conversations in {seconds:.1f}s", flush=True)
 
         ceiling_command = [
             "taskset", "-c", config.server_cpu, sys.executable, str(HERE / "ceiling.py"),
