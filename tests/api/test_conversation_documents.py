@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+import pytest
+
+from parley.db import conversations as conversation_store
 from parley.db.database import Database
 from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
 from parley.services import conversations as conversation_service
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import ValidatingClient
-from tests.factories import create_contact
+from tests.factories import create_contact, create_team
 
 
 async def _document(db: Database, conversation_id: str) -> tuple[str | None, int]:
@@ -196,3 +200,80 @@ async def test_a_rating_shows_the_raters_current_external_id(
     rating = (await api.get(f"/conversations/{cid}")).json()["conversation_rating"]
     assert rating["contact"] == {"type": "contact", "id": contact, "external_id": "k-2"}
     assert rating["rating"] == 5
+
+
+async def _rendered_from_rows(api: ValidatingClient, db: Database, cid: str) -> Any:
+    await _drop(db, cid)
+    return (await api.get(f"/conversations/{cid}")).json()
+
+
+async def test_writes_that_append_build_on_the_document_and_equal_a_full_rendering(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reply or a manage action on a conversation whose document is current renders only its
+    new parts and takes the rest from that document (no reading of every part); what it answers
+    and keeps must be what rendering every row answers."""
+    contact = await create_contact(db, workspace, ids, clock, email="m@x.org", name="Em")
+    team = await create_team(db, workspace, clock, name="Billing")
+    admin = workspace.owner_admin_id
+    cid = await _conversation(api, contact, admin)
+    steps: list[dict[str, Any]] = [
+        {"message_type": "note", "type": "admin", "admin_id": admin, "body": "<b>internal</b>"},
+        {"message_type": "comment", "type": "user", "intercom_user_id": contact, "body": "ok?"},
+        {"message_type": "assignment", "type": "team", "admin_id": admin, "assignee_id": team},
+        {"message_type": "close", "type": "admin", "admin_id": admin, "body": "Done"},
+        {"message_type": "comment", "type": "user", "intercom_user_id": contact, "body": "again"},
+        {"message_type": "snoozed", "admin_id": admin, "snoozed_until": clock.now() + 3600},
+        {"message_type": "open", "admin_id": admin},
+        {"message_type": "assignment", "type": "admin", "admin_id": admin, "assignee_id": 0},
+        {
+            "message_type": "quick_reply",
+            "type": "admin",
+            "admin_id": admin,
+            "reply_options": [{"text": "Yes", "uuid": "u-1"}],
+        },
+    ]
+    read_every_part = conversation_store.parts_of
+
+    async def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a write on a current document read every part")
+
+    for step in steps:
+        await api.get(f"/conversations/{cid}")  # the document is current
+        path = "parts" if step["message_type"] in {"assignment", "close", "snoozed", "open"} else ""
+        url = f"/conversations/{cid}/{path or 'reply'}"
+        monkeypatch.setattr(conversation_store, "parts_of", forbidden)
+        answered = await api.post(url, json=step)
+        monkeypatch.setattr(conversation_store, "parts_of", read_every_part)
+        assert answered.status_code == 200, (step, answered.text)
+        stored, _ = await _document(db, cid)
+        assert stored is not None
+        assert orjson.loads(stored) == answered.json()
+        assert await _rendered_from_rows(api, db, cid) == answered.json(), step
+
+
+async def test_building_on_the_document_keeps_only_the_most_recent_parts(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The 500-part cap, with a cap of 5 so that the test stays quick."""
+    monkeypatch.setattr(conversation_service, "PART_LIMIT", 5)
+    contact = await create_contact(db, workspace, ids, clock, email="n@x.org")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)  # 1 part: "hi"
+    reply = {"message_type": "note", "type": "admin", "admin_id": workspace.owner_admin_id}
+    for n in range(6):
+        answered = await api.post(f"/conversations/{cid}/reply", json={**reply, "body": f"n{n}"})
+        assert answered.status_code == 200
+    shown = answered.json()["conversation_parts"]
+    assert shown["total_count"] == 7
+    assert [p["body"] for p in shown["conversation_parts"]] == [f"<p>n{n}</p>" for n in range(1, 6)]
+    assert await _rendered_from_rows(api, db, cid) == answered.json()

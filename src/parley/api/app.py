@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from parley.api.endpoint import error_response
 from parley.api.routes import (
@@ -25,7 +26,7 @@ from parley.api.routes import (
     tags,
     users_v1,
 )
-from parley.api.routing import IndexedRouter
+from parley.api.routing import IndexedRouter, ParleyApp
 from parley.api.state import AppState
 from parley.config import Settings
 from parley.db import database
@@ -37,7 +38,7 @@ from parley.worker.timers import Timer
 log = logging.getLogger("parley")
 
 
-def _routes() -> list[object]:
+def _routes() -> list[BaseRoute]:
     # conversation_attributes before conversations: /conversations/attributes is not an id.
     return [
         *admins.routes,
@@ -96,8 +97,8 @@ def create_app(
             if owned:
                 await state.db.close()
 
-    app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: _http_error})
-    app.router = IndexedRouter(_routes(), lifespan=lifespan)  # type: ignore[arg-type]
+    app = ParleyApp(lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app.router = IndexedRouter(_routes(), lifespan=lifespan)
     app.state.parley = AppState(
         settings=settings,
         db=db,  # type: ignore[arg-type]  # set in lifespan when not given

@@ -305,6 +305,17 @@ def conversation(
     return out
 
 
+def with_earlier_parts(
+    rendered: dict[str, Any], earlier: Sequence[dict[str, Any]], *, limit: int
+) -> dict[str, Any]:
+    """Complete a conversation rendered with only its newest parts with the parts of an earlier
+    rendering (which must still be right: nothing but appending happened since), keeping the
+    `limit` most recent."""
+    parts = rendered["conversation_parts"]
+    parts["conversation_parts"] = [*earlier, *parts["conversation_parts"]][-limit:]
+    return rendered
+
+
 def conversation_list(
     items: list[dict[str, Any]],
     *,

@@ -54,6 +54,24 @@ async def view(tx: Transaction, ctx: Context, conversation_id: int) -> Conversat
     )
 
 
+async def view_after_append(
+    tx: Transaction, ctx: Context, conversation_id: int, *, base_revision: int, part_ids: list[int]
+) -> ConversationView | None:
+    """The conversation after a write that changed its row once and appended `part_ids`, with
+    only those parts, when it is exactly one revision past `base_revision`: then every earlier
+    part is as the rendering of `base_revision` showed it. None otherwise (something else
+    changed it too), and the caller reads the whole view."""
+    row = await store.get(tx, ctx.workspace_id, conversation_id)
+    if row is None or int(row["revision"]) != base_revision + 1:
+        return None
+    contact_rows = await store.contacts_of(tx, [conversation_id])
+    tag_rows = await store.tags_of(tx, [conversation_id])
+    parts = await store.parts_by_id(tx, conversation_id, part_ids)
+    return ConversationView(
+        row, contact_rows.get(conversation_id, []), tag_rows.get(conversation_id, []), parts
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
     text: str | None  # None: not stored (never rendered since the last change)
@@ -188,15 +206,19 @@ async def _load(tx: Transaction, ctx: Context, conversation_id: int) -> Row:
 
 
 async def _apply(
-    tx: Transaction, ctx: Context, conversation_id: int, outcome: Outcome, *, now: int
+    tx: Transaction, ctx: Context, row: Row, outcome: Outcome, *, now: int
 ) -> list[int]:
-    """Persist an outcome: the new facts, its parts (in order) and its outbox events."""
+    """Persist an outcome for the conversation loaded as `row`: the new facts, its parts (in
+    order) and its outbox events."""
+    conversation_id = int(row["id"])
     part_ids: list[int] = []
     for draft in outcome.parts:
         part_ids.append(await store.insert_part(tx, _part_values(conversation_id, draft, now)))
     # Statistics and the SLA tracker follow from the parts (services/timekeeping.py).
     facts, extra = await timekeeping.account(tx, ctx, conversation_id, outcome)
-    await store.update(tx, conversation_id, {**_fact_columns(facts), **extra, "updated_at": now})
+    # Only the facts that changed: every column written costs the upkeep of the indexes on it.
+    changed = {name: v for name, v in _fact_columns(facts).items() if row[name] != v}
+    await store.update(tx, conversation_id, {**changed, **extra, "updated_at": now})
     for topic in outcome.topics:
         await outbox.append(
             tx,
@@ -540,7 +562,7 @@ async def admin_reply(
             body=as_paragraphs(body) if body else None,
             attachments=attachments,
         )
-    return conversation_id, await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return conversation_id, await _apply(tx, ctx, row, outcome, now=now)
 
 
 async def contact_reply(
@@ -585,7 +607,7 @@ async def contact_reply(
         metadata=metadata,
     )
     await contacts.touch_replied(tx, str(contact["id"]), now)
-    return conversation_id, await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return conversation_id, await _apply(tx, ctx, row, outcome, now=now)
 
 
 # ------------------------------------------------------------------------------ managing
@@ -600,7 +622,7 @@ async def close(
     outcome = rules.close(
         facts_of(row), author=author, now=now, body=as_paragraphs(body) if body else None
     )
-    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return await _apply(tx, ctx, row, outcome, now=now)
 
 
 async def snooze(
@@ -610,7 +632,7 @@ async def snooze(
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
     outcome = _rule(rules.snooze, facts_of(row), author=author, now=now, until=until)
-    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return await _apply(tx, ctx, row, outcome, now=now)
 
 
 async def open_(tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int) -> list[int]:
@@ -620,7 +642,7 @@ async def open_(tx: Transaction, ctx: Context, conversation_id: int, *, admin_id
     outcome = rules.open_(facts_of(row), author=author, now=now)
     if not outcome.parts:
         return []
-    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return await _apply(tx, ctx, row, outcome, now=now)
 
 
 async def wake(tx: Transaction, ctx: Context, conversation_id: int, *, now: int) -> bool:
@@ -634,7 +656,7 @@ async def wake(tx: Transaction, ctx: Context, conversation_id: int, *, now: int)
     if until is None or int(until) > now:
         return False
     outcome = rules.open_(facts_of(row), author=await bot_author(tx, ctx), now=int(until))
-    await _apply(tx, ctx, conversation_id, outcome, now=now)
+    await _apply(tx, ctx, row, outcome, now=now)
     return True
 
 
@@ -672,7 +694,7 @@ async def assign(
         assignee=Assignee(assignee_type, target),
         body=as_paragraphs(body) if body else None,
     )
-    return await _apply(tx, ctx, conversation_id, outcome, now=now)
+    return await _apply(tx, ctx, row, outcome, now=now)
 
 
 # ------------------------------------------------------------------------------ updating
@@ -718,7 +740,7 @@ async def update(
         outcome = rules.attribute_updates(
             facts_of(row), bot=await bot_author(tx, ctx), now=now, changes=changed
         )
-        await _apply(tx, ctx, conversation_id, outcome, now=now)
+        await _apply(tx, ctx, row, outcome, now=now)
     if values:
         values["updated_at"] = now
         await store.update(tx, conversation_id, values)
@@ -767,7 +789,7 @@ async def attach_contact(
         assert contact is not None
     if await store.add_contact(tx, conversation_id, str(contact["id"])):
         outcome = rules.participant_change(facts_of(row), author=author, now=now, added=True)
-        await _apply(tx, ctx, conversation_id, outcome, now=now)
+        await _apply(tx, ctx, row, outcome, now=now)
     return contact
 
 
@@ -784,7 +806,7 @@ async def detach_contact(
     now = ctx.clock.now()
     await store.remove_contact(tx, conversation_id, contact_id)
     outcome = rules.participant_change(facts_of(row), author=author, now=now, added=False)
-    await _apply(tx, ctx, conversation_id, outcome, now=now)
+    await _apply(tx, ctx, row, outcome, now=now)
 
 
 # ------------------------------------------------------------------------------ tags

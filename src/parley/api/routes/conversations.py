@@ -12,10 +12,10 @@ from parley.api.fields import NumericId, Timestamp
 from parley.api.routes import conversations_v1
 from parley.api.routing import numeric_id, route
 from parley.db.database import Transaction
-from parley.errors import InvalidParameter, MissingParameter
+from parley.errors import InvalidParameter, MissingParameter, NotFound
 from parley.render import conversation as render
 from parley.services import conversations as service
-from parley.services.conversations import ConversationView
+from parley.services.conversations import ConversationView, StoredDocument
 
 
 class Body(BaseModel):
@@ -49,17 +49,59 @@ def _document_form(call: Call) -> bool:
     if call.version != render.DOCUMENT_VERSION:
         return False
     # Parse the query string only if there is one (the hot GET has none).
-    return not call.request.scope["query_string"] or call.query.get("display_as") != "plaintext"
+    return not call.scope["query_string"] or call.query.get("display_as") != "plaintext"
 
 
-async def _respond(call: Call, conversation_id: int) -> bytes:
+async def _respond(
+    call: Call,
+    conversation_id: int,
+    *,
+    before: StoredDocument | None = None,
+    appended: list[int] | None = None,
+) -> bytes:
     """The conversation after a write. In the document form, the rendering is also kept as the
-    conversation's document (same transaction), so the next GET is a single-row read."""
+    conversation's document (same transaction), so the next GET is a single-row read.
+
+    A write that only appended parts (`appended`) to a conversation whose document was current
+    just `before` it renders the conversation with its new parts only and takes the earlier
+    parts from that document: reading and rendering every part was a third of a reply."""
+    if _document_form(call):
+        body = await _respond_from_document(call, conversation_id, before, appended)
+        if body is not None:
+            return body
     view = await service.view(call.tx, call.ctx, conversation_id)
     body = orjson.dumps(_render(call, view))
     if _document_form(call):
         await service.keep_document(call.tx, conversation_id, body.decode(), view.row["revision"])
     return body
+
+
+async def _respond_from_document(
+    call: Call, conversation_id: int, before: StoredDocument | None, appended: list[int] | None
+) -> bytes | None:
+    if before is None or before.text is None or appended is None:
+        return None
+    view = await service.view_after_append(
+        call.tx, call.ctx, conversation_id, base_revision=before.revision, part_ids=appended
+    )
+    if view is None:
+        return None
+    earlier = orjson.loads(before.text)["conversation_parts"]["conversation_parts"]
+    rendered = render.with_earlier_parts(_render(call, view), earlier, limit=service.PART_LIMIT)
+    body = orjson.dumps(rendered)
+    await service.keep_document(call.tx, conversation_id, body.decode(), view.row["revision"])
+    return body
+
+
+async def _document_before(call: Call, reference: str) -> StoredDocument | None:
+    """The stored document of the conversation a write is about to change, if it is current
+    (and the write names it by id), for _respond."""
+    if not _document_form(call) or not reference.isdigit() or len(reference) > 18:
+        return None
+    try:
+        return await service.stored_document(call.tx, call.ctx, int(reference))
+    except NotFound:
+        return None  # the write itself will say so
 
 
 def _conversation_id(call: Call) -> int:
@@ -253,9 +295,10 @@ async def reply_conversation(call: Call) -> bytes:
     if kind == "admin" and legacy_action:
         # 1.x acts through the reply endpoint (open, close, assignment, snoozed).
         return await manage_conversation(call)
+    before = await _document_before(call, reference)
     if kind == "admin":
         admin = call.body(AdminReply)
-        conversation_id, _ = await service.admin_reply(
+        conversation_id, appended = await service.admin_reply(
             call.tx,
             call.ctx,
             reference,
@@ -269,7 +312,7 @@ async def reply_conversation(call: Call) -> bytes:
         )
     elif kind in {"user", "lead", "contact"}:
         contact = call.body(ContactReply)
-        conversation_id, _ = await service.contact_reply(
+        conversation_id, appended = await service.contact_reply(
             call.tx,
             call.ctx,
             reference,
@@ -284,7 +327,7 @@ async def reply_conversation(call: Call) -> bytes:
         )
     else:
         raise InvalidParameter("type must be admin or user", field="type")
-    return await _respond(call, conversation_id)
+    return await _respond(call, conversation_id, before=before, appended=appended)
 
 
 # ----------------------------------------------------------------------------- manage
@@ -324,19 +367,23 @@ async def manage_conversation(call: Call) -> bytes:
     data = call.json if isinstance(call.json, dict) else {}
     kind = data.get("message_type")
     tx, ctx = call.tx, call.ctx
+    before = await _document_before(call, call.path["conversation_id"])
+    appended: list[int] | None = None
     if kind == "close":
         close = call.body(Close)
-        await service.close(tx, ctx, conversation_id, admin_id=close.admin_id, body=close.body)
+        appended = await service.close(
+            tx, ctx, conversation_id, admin_id=close.admin_id, body=close.body
+        )
     elif kind == "snoozed":
         snooze = call.body(Snooze)
-        await service.snooze(
+        appended = await service.snooze(
             tx, ctx, conversation_id, admin_id=snooze.admin_id, until=snooze.snoozed_until
         )
     elif kind == "open":
-        await service.open_(tx, ctx, conversation_id, admin_id=call.body(Open).admin_id)
+        appended = await service.open_(tx, ctx, conversation_id, admin_id=call.body(Open).admin_id)
     elif kind == "assignment":
         assign = call.body(Assign)
-        await service.assign(
+        appended = await service.assign(
             tx,
             ctx,
             conversation_id,
@@ -351,7 +398,7 @@ async def manage_conversation(call: Call) -> bytes:
         raise InvalidParameter(
             "message_type must be one of close, snoozed, open, assignment", field="message_type"
         )
-    return await _respond(call, conversation_id)
+    return await _respond(call, conversation_id, before=before, appended=appended)
 
 
 # ----------------------------------------------------------------------------- contacts
