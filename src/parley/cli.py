@@ -521,12 +521,18 @@ def serve(
     if settings.controlled_clock:
         _out().print("Controlled clock: read, set, freeze and advance it at /_parley/clock.")
 
+    import gc
+
     import uvicorn
 
     from parley.api.app import create_app
 
+    app = create_app(settings)
+    # What exists now (modules, routes, schemas) lives as long as the process: out of the
+    # collector's sight, full collections stop re-walking it under load.
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",

@@ -60,13 +60,28 @@ class IndexedRouter(Router):
         self._index = {key: [r for _, r in sorted(entries)] for key, entries in fixed.items()}
 
     def match(self, scope: Scope) -> tuple[Route, Scope] | None:
-        """The route that fully matches an HTTP request, and its child scope (path params)."""
+        """The route that fully matches an HTTP request, and its child scope (path params):
+        what Route.matches gives for a full match, without its generality (the method is
+        already part of the index key)."""
+        if scope.get("root_path"):  # mounted under a prefix: Starlette knows how to strip it
+            return self._match_mounted(scope)
         path = scope["path"]
         key = (scope["method"], _first_segment(path), path.count("/"))
         for candidate in self._index.get(key, ()):
-            match, child_scope = candidate.matches(scope)
-            if match is Match.FULL:
-                return candidate, child_scope
+            found = candidate.path_regex.match(path)
+            if found is not None:
+                params = found.groupdict()
+                for name, convertor in candidate.param_convertors.items():
+                    params[name] = convertor.convert(params[name])
+                return candidate, {"endpoint": candidate.endpoint, "path_params": params}
+        return None
+
+    def _match_mounted(self, scope: Scope) -> tuple[Route, Scope] | None:
+        for candidate in self.routes:
+            if isinstance(candidate, Route):
+                match, child_scope = candidate.matches(scope)
+                if match is Match.FULL:
+                    return candidate, child_scope
         return None
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:

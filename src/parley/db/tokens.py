@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from parley.db.database import Row, Transaction
 
 
+@functools.lru_cache(maxsize=256)
 def hash_token(token: str) -> str:
+    # Remembered for the tokens in use: every request hashes its token.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
