@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from parley import seed as seeding
+from parley.db import conversations as conversation_store
 from parley.db.database import SqliteDatabase
 from parley.domain import statistics as stats
 from parley.kit.clock import FrozenClock
@@ -61,11 +62,17 @@ async def test_seeded_store_is_searchable(tmp_path: Path, backend: str) -> None:
             custom = await tx.fetch_val(
                 "SELECT COUNT(*) FROM conversations WHERE custom_attributes <> '{}'"
             )
+            visible = await tx.fetch_val(
+                "SELECT COUNT(*) FROM conversations WHERE workspace_id = :ws AND visible",
+                {"ws": done.workspace_id},
+            )
+            kept = await conversation_store.count_visible(tx, done.workspace_id)
     finally:
         await db.close()
     assert states == {"open", "closed", "snoozed"}
     assert indexed == parts  # every body is made of the seed's words: all of them are indexed
     assert custom > 0
+    assert kept == visible  # the bulk load recounted the kept count of the list's total_count
 
 
 async def _in_thread(fn: Callable[[], T]) -> T:

@@ -67,6 +67,7 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 
 from parley.db import admins, migrate
+from parley.db import conversations as conversation_store
 from parley.db.database import asyncpg_dsn, connect, sqlite_path
 from parley.domain import conversation as rules
 from parley.domain import statistics as stats
@@ -539,6 +540,8 @@ class SqliteSink(Sink):
         )
 
     async def finish(self) -> None:
+        self.conn.execute("DELETE FROM conversation_counts")
+        self.conn.execute(conversation_store.RECOUNT_VISIBLE)
         # Parley opens the file in WAL mode; leave no WAL behind and the mode set.
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -616,6 +619,8 @@ class PostgresSink(Sink):
         )
 
     async def finish(self) -> None:
+        await self.conn.execute("DELETE FROM conversation_counts")
+        await self.conn.execute(conversation_store.RECOUNT_VISIBLE)
         for table in ("conversations", "conversation_parts", "messages"):
             await self.conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"

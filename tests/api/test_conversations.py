@@ -862,6 +862,46 @@ async def test_admin_message_hidden_until_the_contact_replies(world: World) -> N
     assert (await world.api.get("/conversations")).json()["total_count"] == 1
 
 
+async def test_total_count_follows_every_way_a_conversation_appears_or_goes(
+    world: World,
+) -> None:
+    """total_count is kept as conversations are created, revealed and deleted (not counted per
+    page): it must always be the number of visible conversations there are."""
+
+    async def total() -> int:
+        listed = (await world.api.get("/conversations", params={"per_page": 150})).json()
+        assert listed["total_count"] == len(listed["conversations"])
+        async with world.db.transaction() as tx:
+            counted = await tx.fetch_val(
+                "SELECT COUNT(*) FROM conversations WHERE workspace_id = :ws AND visible = :v",
+                {"ws": world.ws.workspace_id, "v": True},
+            )
+        assert listed["total_count"] == counted
+        return int(listed["total_count"])
+
+    started = [await world.start(f"help {n}") for n in range(10)]  # ids over every shard
+    assert await total() == 10
+    message = {
+        "message_type": "in_app",
+        "body": "Welcome",
+        "from": {"type": "admin", "id": str(world.admin)},
+        "to": {"type": "user", "id": world.contact},
+    }
+    assert (await world.api.post("/messages", json=message)).status_code == 200
+    assert await total() == 10  # an admin's message is hidden until the contact replies
+    await world.contact_reply("last", "Thanks!")
+    assert await total() == 11
+    await world.admin_reply(started[0])
+    await world.manage(started[1], message_type="close", type="admin")
+    assert await total() == 11
+    for cid in started[:4]:
+        assert (await world.api.delete(f"/conversations/{cid}")).status_code == 200
+    assert await total() == 7
+    failed = await world.api.delete(f"/conversations/{started[0]}")  # already gone
+    assert failed.status_code == 404
+    assert await total() == 7
+
+
 async def test_admin_email_with_conversation(world: World) -> None:
     response = await world.api.post(
         "/messages",

@@ -38,12 +38,39 @@ def dumps(value: Any) -> str:
 async def insert(tx: Transaction, values: dict[str, Any]) -> int:
     columns = ", ".join(values)
     params = ", ".join(f":{name}" for name in values)
-    new_id = await tx.fetch_val(
-        f"INSERT INTO conversations ({columns}) VALUES ({params}) RETURNING id", values
+    new_id = int(
+        await tx.fetch_val(
+            f"INSERT INTO conversations ({columns}) VALUES ({params}) RETURNING id", values
+        )
     )
     if not values.get("source_redacted"):
-        await fulltext.add_source(tx, int(new_id), values.get("source_body"))
-    return int(new_id)
+        await fulltext.add_source(tx, new_id, values.get("source_body"))
+    if values["visible"]:
+        await _count_visible(tx, values["workspace_id"], new_id, +1)
+    return new_id
+
+
+# The number of visible conversations per workspace (conversation_counts, migration 0005): kept
+# by insert, update and delete, the only ways a conversation appears, changes or goes, so
+# GET /conversations' total_count is a read of COUNT_SHARDS rows instead of a count of them all.
+COUNT_SHARDS = 8
+
+RECOUNT_VISIBLE = (
+    "INSERT INTO conversation_counts (workspace_id, shard, visible)"
+    f" SELECT workspace_id, id % {COUNT_SHARDS}, COUNT(*) FROM conversations WHERE visible"
+    f" GROUP BY workspace_id, id % {COUNT_SHARDS}"
+)  # into an emptied table: a bulk load (parley seed) recounts once at its end
+
+
+async def _count_visible(
+    tx: Transaction, workspace_id: str, conversation_id: int, delta: int
+) -> None:
+    await tx.execute(
+        "INSERT INTO conversation_counts (workspace_id, shard, visible) VALUES (:ws, :shard, :d)"
+        " ON CONFLICT (workspace_id, shard)"
+        " DO UPDATE SET visible = conversation_counts.visible + excluded.visible",
+        {"ws": workspace_id, "shard": conversation_id % COUNT_SHARDS, "d": delta},
+    )
 
 
 async def get(
@@ -75,6 +102,14 @@ async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) 
             await fulltext.remove_source(tx, conversation_id, old["source_body"])
         if not values.get("source_redacted", old is not None and old["source_redacted"]):
             await fulltext.add_source(tx, conversation_id, values["source_body"])
+    if "visible" in values:
+        old = await tx.fetch_one(
+            "SELECT workspace_id, visible FROM conversations WHERE id = :id",
+            {"id": conversation_id},
+        )
+        if old is not None and bool(old["visible"]) != bool(values["visible"]):
+            delta = 1 if values["visible"] else -1
+            await _count_visible(tx, old["workspace_id"], conversation_id, delta)
     assignments = "".join(f"{name} = :{name}, " for name in values)
     await tx.execute(
         f"UPDATE conversations SET {assignments}revision = revision + 1 WHERE id = :_id",
@@ -134,6 +169,12 @@ async def drop_documents_showing_tag(tx: Transaction, tag_id: int) -> None:
 
 
 async def delete(tx: Transaction, workspace_id: str, conversation_id: int) -> int:
+    visible = await tx.fetch_val(
+        "SELECT visible FROM conversations WHERE id = :id AND workspace_id = :ws",
+        {"id": conversation_id, "ws": workspace_id},
+    )
+    if visible:
+        await _count_visible(tx, workspace_id, conversation_id, -1)
     await fulltext.remove_conversation(tx, conversation_id)
     # Children first: SQLite only cascades with foreign_keys on, PostgreSQL always; be explicit.
     for table in (
@@ -184,8 +225,8 @@ async def page(
 async def count_visible(tx: Transaction, workspace_id: str) -> int:
     return int(
         await tx.fetch_val(
-            "SELECT COUNT(*) FROM conversations WHERE workspace_id = :ws AND visible = :visible",
-            {"ws": workspace_id, "visible": True},
+            "SELECT COALESCE(SUM(visible), 0) FROM conversation_counts WHERE workspace_id = :ws",
+            {"ws": workspace_id},
         )
     )
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from functools import total_ordering
 
 from parley.config import API_VERSIONS, DEFAULT_API_VERSION
 
 
+@functools.cache
 def _key(label: str) -> tuple[int, int]:
+    # Cached: renderers ask at_least("2.15") for every conversation they render.
     major, minor = label.split(".")
     return int(major), int(minor)
 
