@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +91,33 @@ async def test_the_wal_starts_over_under_a_steady_stream_of_writes(
     assert max(sizes) < 120 * 4096, sizes
     await sqlite.close()
     assert not wal.exists() or wal.stat().st_size == 0  # closing checkpoints it all
+
+
+async def test_a_failed_commit_fails_every_write_in_its_batch_and_keeps_nothing(
+    sqlite: SqliteDatabase,
+) -> None:
+    """A COMMIT can fail (a full disk, an I/O error): every write that shared it must hear so,
+    and none of them may be there afterwards; the next write starts afresh."""
+    real = sqlite._writer
+
+    class FailingCommit:  # sqlite3.Connection's methods cannot be patched; stand in for it
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def execute(self, sql: str, params: Any = ()) -> object:
+            if sql == "COMMIT":
+                raise sqlite3.OperationalError("disk I/O error")
+            return real.execute(sql, params)
+
+    sqlite._writer = FailingCommit()  # type: ignore[assignment]
+    try:
+        results = await asyncio.gather(
+            *(_add(sqlite, f"lost{n}") for n in range(3)), return_exceptions=True
+        )
+    finally:
+        sqlite._writer = real
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results), results
+    assert not [n for n in await _names(sqlite) if n.startswith("lost")]
+    await _add(sqlite, "after")
+    assert "after" in await _names(sqlite)
+    await sqlite.close()

@@ -1,7 +1,8 @@
 """Many writers, one conversation: 50 replies sent at once over 50 separate connections to real
 `parley serve` processes (one process, and two processes sharing one SQLite file), on SQLite and
-PostgreSQL. Every reply must be stored exactly once, in one order that every response agrees
-with, and the counters must add up."""
+PostgreSQL, with 10 failing replies among them. Every reply must be stored exactly once, in one
+order that every response agrees with, the counters must add up, and the failures (which on
+SQLite share their transaction with the others: group commit) must leave nothing behind."""
 
 from __future__ import annotations
 
@@ -64,6 +65,15 @@ async def _reply(base_url: str, path: str, payload: dict[str, Any]) -> dict[str,
     return result
 
 
+async def _refused(base_url: str, path: str, payload: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+    ) as http:
+        response = await http.post(path, json=payload)
+    assert response.status_code == 404, response.text
+    assert response.json()["errors"][0]["code"] == "admin_not_found"
+
+
 async def _storm(servers: list[ServerProcess]) -> None:
     admin_id, contact_id, conversation_id = await _setup(servers[0].base_url)
     path = f"/conversations/{conversation_id}/reply"
@@ -87,12 +97,26 @@ async def _storm(servers: list[ServerProcess]) -> None:
                     "body": f"contact {n}",
                 }
             )
-    responses = await asyncio.gather(
-        *(
-            _reply(servers[n % len(servers)].base_url, path, payload)
-            for n, payload in enumerate(payloads)
-        )
-    )
+    # Replies by an admin who does not exist: each fails after its conversation was loaded.
+    failing = [
+        {"message_type": "comment", "type": "admin", "admin_id": "999999", "body": f"lost {n}"}
+        for n in range(10)
+    ]
+    replies = [
+        _reply(servers[n % len(servers)].base_url, path, payload)
+        for n, payload in enumerate(payloads)
+    ]
+    refusals = [
+        _refused(servers[n % len(servers)].base_url, path, payload)
+        for n, payload in enumerate(failing)
+    ]
+    # Interleaved, so that failures land in the middle of the writes around them.
+    mixed = [c for pair in zip(replies[::5], refusals, strict=False) for c in pair]
+    mixed += [c for n, c in enumerate(replies) if n % 5]
+    outcomes = await asyncio.gather(*mixed)
+    responses = [o for o in outcomes if o is not None]
+    order = [n for n in range(0, REPLIES, 5)] + [n for n in range(REPLIES) if n % 5]
+    payloads = [payloads[n] for n in order]
 
     async with httpx.AsyncClient(
         base_url=servers[-1].base_url, headers={"Authorization": f"Bearer {TOKEN}"}
