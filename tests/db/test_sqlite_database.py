@@ -121,3 +121,32 @@ async def test_a_failed_commit_fails_every_write_in_its_batch_and_keeps_nothing(
     await _add(sqlite, "after")
     assert "after" in await _names(sqlite)
     await sqlite.close()
+
+
+async def test_a_write_cancelled_while_queued_does_not_strand_its_batch(
+    sqlite: SqliteDatabase,
+) -> None:
+    """The last write out of a batch commits it; a write cancelled while it waited for the lock
+    must not leave the others waiting for a commit nobody will make."""
+    release = asyncio.Event()
+
+    async def slow() -> None:  # holds the write lock across a real await
+        async with sqlite.transaction(write=True) as tx:
+            await tx.execute(
+                "INSERT INTO workspaces (id, name, default_version, timezone, region, created_at)"
+                " VALUES ('slow', 'slow', '2.14', 'UTC', 'us', 0)"
+            )
+            await release.wait()
+
+    first = asyncio.ensure_future(slow())
+    await asyncio.sleep(0)  # it holds the lock, in an open batch
+    queued = asyncio.ensure_future(_add(sqlite, "queued"))
+    await asyncio.sleep(0)  # waiting for the lock
+    await asyncio.sleep(0)  # the batch's commit has run once and been put off
+    release.set()
+    await asyncio.sleep(0)  # the first write ends, handing the lock to the queued one...
+    queued.cancel()  # ...which is cancelled before it runs: it was the last one out
+    await asyncio.wait_for(first, timeout=5)  # returns only once the batch has committed
+    assert "slow" in await _names(sqlite)
+    assert "queued" not in await _names(sqlite)
+    await sqlite.close()

@@ -189,8 +189,11 @@ class SqliteDatabase:
         self._writers_waiting += 1
         try:
             await self._write_lock.acquire()
-        finally:
+        except BaseException:  # cancelled while queued: it may have been the one to commit
             self._writers_waiting -= 1
+            self._commit_if_deferred()
+            raise
+        self._writers_waiting -= 1
         try:
             batch = self._batch
             if batch is None:
@@ -208,11 +211,15 @@ class SqliteDatabase:
             self._writer.execute("RELEASE request")
         finally:
             self._write_lock.release()
-            if self._commit_deferred and not self._writers_waiting:
-                self._commit_deferred = False
-                asyncio.get_running_loop().call_soon(self._commit_batch)
+            self._commit_if_deferred()
         # shield: a request cancelled while waiting must not cancel the commit others wait for.
         await asyncio.shield(batch)
+
+    def _commit_if_deferred(self) -> None:
+        """The last write out of a batch whose commit was put off commits it."""
+        if self._commit_deferred and not self._writers_waiting and not self._write_lock.locked():
+            self._commit_deferred = False
+            asyncio.get_running_loop().call_soon(self._commit_batch)
 
     def _commit_batch(self) -> None:
         if self._write_lock.locked() or self._writers_waiting:
