@@ -18,7 +18,7 @@ from tests.conftest import ValidatingClient
 from tests.factories import create_contact, create_team
 
 
-async def _document(db: Database, conversation_id: str) -> tuple[str | None, int]:
+async def _document(db: Database, conversation_id: str) -> tuple[str | bytes | None, int]:
     """The conversation's current stored document (None when there is none) and revision."""
     async with db.transaction() as tx:
         row = await tx.fetch_one(
@@ -178,7 +178,7 @@ async def test_a_rendering_of_an_older_revision_is_never_kept(
     )
     assert note.status_code == 200
     async with db.transaction(write=True) as tx:
-        await conversation_service.keep_document(tx, int(cid), '{"stale": true}', revision)
+        await conversation_service.keep_document(tx, int(cid), b'{"stale": true}', revision)
     assert "stale" not in (await api.get(f"/conversations/{cid}")).json()
 
 

@@ -120,9 +120,14 @@ async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) 
 # ------------------------------------------------------------------------ documents
 
 
+# Documents are UTF-8 JSON bytes. SQLite keeps them as BLOBs in the TEXT column (its type
+# affinity allows it): what a GET reads is what it sends, with no decoding and encoding of ~10 KB
+# on the way. PostgreSQL's text column takes and gives str.
+
+
 async def document(
     tx: Transaction, workspace_id: str, conversation_id: int
-) -> tuple[str | None, int] | None:
+) -> tuple[bytes | None, int] | None:
     """The current stored document (None if there is none) and the conversation's revision;
     None if there is no such conversation."""
     row = await tx.fetch_one(
@@ -132,17 +137,24 @@ async def document(
         " WHERE c.id = :id AND c.workspace_id = :ws",
         {"id": conversation_id, "ws": workspace_id},
     )
-    return None if row is None else (row["body"], int(row["revision"]))
+    if row is None:
+        return None
+    body = row["body"]
+    return (body.encode() if isinstance(body, str) else body), int(row["revision"])
 
 
-async def store_document(tx: Transaction, conversation_id: int, text: str, revision: int) -> int:
+async def store_document(tx: Transaction, conversation_id: int, body: bytes, revision: int) -> int:
     """Keep a rendering made from `revision`; a no-op if the conversation changed since."""
     return await tx.execute(
         "INSERT INTO conversation_documents (conversation_id, revision, body)"
         " SELECT id, revision, :doc FROM conversations WHERE id = :id AND revision = :rev"
         " ON CONFLICT (conversation_id) DO UPDATE"
         " SET revision = excluded.revision, body = excluded.body",
-        {"doc": text, "id": conversation_id, "rev": revision},
+        {
+            "doc": body if tx.dialect == "sqlite" else body.decode(),
+            "id": conversation_id,
+            "rev": revision,
+        },
     )
 
 

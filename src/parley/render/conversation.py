@@ -305,15 +305,40 @@ def conversation(
     return out
 
 
-def with_earlier_parts(
-    rendered: dict[str, Any], earlier: Sequence[dict[str, Any]], *, limit: int
-) -> dict[str, Any]:
-    """Complete a conversation rendered with only its newest parts with the parts of an earlier
-    rendering (which must still be right: nothing but appending happened since), keeping the
-    `limit` most recent."""
-    parts = rendered["conversation_parts"]
-    parts["conversation_parts"] = [*earlier, *parts["conversation_parts"]][-limit:]
-    return rendered
+_PARTS_OPEN = b'"conversation_parts":{"type":"conversation_part.list","conversation_parts":['
+_PARTS_CLOSE = b'],"total_count":'
+
+
+def extend_document(previous: bytes, rendered: dict[str, Any]) -> bytes | None:
+    """The document of a conversation after parts were appended to it, made from `rendered` (its
+    rendering with only the new parts) and the earlier parts as they stand, as bytes, in
+    `previous` (the document of the revision before, which showed them all). Parsing and
+    re-serialising those ~10 KB cost more than the rest of a reply's rendering.
+
+    The parts list is the document's last member, and the last place its opening and closing
+    appear unescaped (every string inside is escaped JSON; no part member has those keys). None
+    if `previous` is not of that shape."""
+    start = previous.rfind(_PARTS_OPEN)
+    end = previous.rfind(_PARTS_CLOSE)
+    if start < 0 or end < start or not previous.endswith(b"}}"):
+        return None
+    earlier = previous[start + len(_PARTS_OPEN) : end]
+    parts = rendered.pop("conversation_parts")
+    added = orjson.dumps(parts["conversation_parts"])[1:-1]
+    head = orjson.dumps(rendered)
+    return b"".join(
+        (
+            head[:-1],
+            b",",
+            _PARTS_OPEN,
+            earlier,
+            b"," if earlier and added else b"",
+            added,
+            _PARTS_CLOSE,
+            str(parts["total_count"]).encode(),
+            b"}}",
+        )
+    )
 
 
 def conversation_list(

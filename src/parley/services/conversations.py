@@ -74,7 +74,7 @@ async def view_after_append(
 
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
-    text: str | None  # None: not stored (never rendered since the last change)
+    body: bytes | None  # None: not stored (never rendered since the last change)
     revision: int
 
 
@@ -86,9 +86,9 @@ async def stored_document(tx: Transaction, ctx: Context, conversation_id: int) -
     return StoredDocument(*found)
 
 
-async def keep_document(tx: Transaction, conversation_id: int, text: str, revision: int) -> None:
+async def keep_document(tx: Transaction, conversation_id: int, body: bytes, revision: int) -> None:
     """Store a rendering made from `revision` (ignored if the conversation has moved on)."""
-    await store.store_document(tx, conversation_id, text, revision)
+    await store.store_document(tx, conversation_id, body, revision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,24 +72,24 @@ async def _respond(
     view = await service.view(call.tx, call.ctx, conversation_id)
     body = orjson.dumps(_render(call, view))
     if _document_form(call):
-        await service.keep_document(call.tx, conversation_id, body.decode(), view.row["revision"])
+        await service.keep_document(call.tx, conversation_id, body, view.row["revision"])
     return body
 
 
 async def _respond_from_document(
     call: Call, conversation_id: int, before: StoredDocument | None, appended: list[int] | None
 ) -> bytes | None:
-    if before is None or before.text is None or appended is None:
+    if before is None or before.body is None or appended is None:
         return None
     view = await service.view_after_append(
         call.tx, call.ctx, conversation_id, base_revision=before.revision, part_ids=appended
     )
-    if view is None:
+    if view is None or int(view.row["part_count"]) > service.PART_LIMIT:
+        return None  # (beyond the cap, the oldest parts shown change: render them all)
+    body = render.extend_document(before.body, _render(call, view))
+    if body is None:
         return None
-    earlier = orjson.loads(before.text)["conversation_parts"]["conversation_parts"]
-    rendered = render.with_earlier_parts(_render(call, view), earlier, limit=service.PART_LIMIT)
-    body = orjson.dumps(rendered)
-    await service.keep_document(call.tx, conversation_id, body.decode(), view.row["revision"])
+    await service.keep_document(call.tx, conversation_id, body, view.row["revision"])
     return body
 
 
@@ -196,16 +196,16 @@ async def retrieve_conversation(call: Call) -> bytes:
         view = await service.view(call.tx, call.ctx, conversation_id)
         return orjson.dumps(_render(call, view))
     stored = await service.stored_document(call.tx, call.ctx, conversation_id)
-    if stored.text is not None:
-        return stored.text.encode()
+    if stored.body is not None:
+        return stored.body
     # Not stored since its last change (e.g. a contact it shows was renamed): render it, and keep
     # the rendering once this read has finished, unless a write has moved the conversation on.
     view = await service.view(call.tx, call.ctx, conversation_id)
     body = orjson.dumps(_render(call, view))
-    text, revision = body.decode(), int(view.row["revision"])
+    revision = int(view.row["revision"])
 
     async def keep(tx: Transaction) -> None:
-        await service.keep_document(tx, conversation_id, text, revision)
+        await service.keep_document(tx, conversation_id, body, revision)
 
     call.after_commit.append(keep)
     return body
