@@ -199,13 +199,15 @@ async def _store_facts(config: Config) -> tuple[StoreFacts, list[int]]:
             )
             per_page = 20
             middle_page = max(1, visible // per_page // 2)
+            # The last conversation of the page before, in the list's order (newest id first),
+            # as the API's own cursors carry it: [updated_at, id, the page it leads to].
             position = await tx.fetch_one(
                 "SELECT updated_at, id FROM conversations WHERE workspace_id = :ws"
-                " AND visible = :v ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET :offset",
+                " AND visible = :v ORDER BY id DESC LIMIT 1 OFFSET :offset",
                 {"ws": ws, "v": True, "offset": max(0, (middle_page - 1) * per_page - 1)},
             )
             assert position is not None
-            middle = cursor.encode([int(position["updated_at"]), int(position["id"])])
+            middle = cursor.encode([int(position["updated_at"]), int(position["id"]), middle_page])
     finally:
         await db.close()
     return StoreFacts(
