@@ -467,6 +467,48 @@ async def test_workspaces_are_isolated(data: Data, app: Any, other_workspace_tok
     assert response.json()["total_count"] == 0
 
 
+async def test_a_tag_search_counts_only_the_visible_conversations_of_its_workspace(
+    data: Data, app: Any, other_workspace_token: Any
+) -> None:
+    """A query that is one tag filter is counted from the tag index (db/search.py _tag_count):
+    a hidden conversation carrying the tag, and another workspace's tag in the list, must count
+    for nothing, with one tag or several."""
+    from tests.conftest import make_client
+
+    other = await other_workspace_token()
+    async with make_client(app, other.token) as client:
+        contact = await client.post("/contacts", json={"email": "o@example.com"})
+        started = await client.post(
+            "/conversations",
+            json={"from": {"type": "user", "id": contact.json()["id"]}, "body": "other"},
+        )
+        foreign = await client.post("/tags", json={"name": "billing"})
+        applied = await client.post(
+            f"/conversations/{started.json()['conversation_id']}/tags",
+            json={"id": foreign.json()["id"], "admin_id": other.owner_admin_id},
+        )
+        assert applied.status_code == 200, applied.text
+    async with data.db.transaction(write=True) as tx:
+        # The fixture's unanswered admin-initiated message: the store's only hidden one.
+        hidden = await tx.fetch_val("SELECT id FROM conversations WHERE visible = :v", {"v": False})
+        await tx.execute(
+            "INSERT INTO conversation_tags"
+            " (conversation_id, tag_id, applied_at, applied_by_type, applied_by_id)"
+            " VALUES (:c, :t, 0, 'admin', :a)",
+            {"c": hidden, "t": data.billing, "a": str(data.owner)},
+        )
+    foreign_id = foreign.json()["id"]
+    await check(
+        data,
+        [
+            (eq("tag_ids", str(data.billing)), ["c2", "c1"]),
+            (eq("tag_ids", [str(data.billing), foreign_id], "IN"), ["c2", "c1"]),
+            (eq("tag_ids", [str(data.billing), str(data.vip)], "IN"), ["c2", "c1"]),
+            (eq("tag_ids", foreign_id), []),
+        ],
+    )
+
+
 async def test_redaction_removes_words_from_the_index(data: Data) -> None:
     c1 = next(k for k, v in data.label.items() if v == "c1")
     conversation = (await data.api.get(f"/conversations/{c1}")).json()

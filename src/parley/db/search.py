@@ -176,7 +176,7 @@ def words_predicate(q: Compiler, f: Filter, *, parts: bool) -> str:
 
 def json_path(q: Compiler, column: str, keys: Sequence[str], *, as_int: bool) -> str:
     """A member of a JSON text column, as text (or as an integer). The statistics expressions
-    match the expression indexes of migration 0002 exactly."""
+    match the expression indexes of migrations 0002 and 0006 exactly."""
     if q.pg:
         if len(keys) == 1:
             text = f"({column}::jsonb ->> '{keys[0]}')"
@@ -425,6 +425,7 @@ _CONVERSATION: dict[str, Callable[[Compiler, Filter, bool], str]] = {
 class Compiled:
     where: str
     params: dict[str, Any]
+    count: str | None = None  # a cheaper exact count than COUNT(*) over `where`, if there is one
 
 
 def compile_conversations(
@@ -435,7 +436,33 @@ def compile_conversations(
     where = "c.workspace_id = :ws AND c.visible = :visible"
     if node is not None:
         where += " AND " + q.node(node, conversation_filter(modern))
-    return Compiled(where, q.params)
+    return Compiled(where, q.params, _tag_count(q, node))
+
+
+def _tag_count(q: Compiler, node: Node | None) -> str | None:
+    """The count of a query that is one positive tag filter (`tag_ids` = or IN), read from the
+    tag index alone. The general count checks every match against the conversations
+    (workspace, visible): 120 ms for the 64k conversations of two tags at 1M. Here the
+    workspace is the tags' own (a tag is applied only within its workspace) and the few hidden
+    conversations (admin-initiated, unanswered) are taken out as a set."""
+    if not isinstance(node, Filter) or node.field != "tag_ids" or node.value is None:
+        return None
+    if node.operator not in ("=", "IN"):
+        return None
+    values = [node.value] if node.operator == "=" else list(node.value)
+    numbers = sorted({int(v) for v in values if v.isdigit() and len(v) < 19})
+    if not numbers:
+        return None
+    marks = ", ".join(q.param(n) for n in numbers)
+    q.params["hidden"] = False
+    counted = "COUNT(*)" if len(numbers) == 1 else "COUNT(DISTINCT ct.conversation_id)"
+    return (
+        f"SELECT {counted} FROM conversation_tags ct"
+        " WHERE ct.tag_id IN (SELECT t.id FROM tags t WHERE t.workspace_id = :ws"
+        f" AND t.id IN ({marks}))"
+        " AND ct.conversation_id NOT IN (SELECT h.id FROM conversations h"
+        " WHERE h.workspace_id = :ws AND h.visible = :hidden)"
+    )
 
 
 # Below this many matches, PostgreSQL is told not to walk the id index for the order (see
@@ -472,11 +499,8 @@ async def conversation_page(
 
 
 async def conversation_count(tx: Transaction, compiled: Compiled) -> int:
-    return int(
-        await tx.fetch_val(
-            f"SELECT COUNT(*) FROM conversations c WHERE {compiled.where}", compiled.params
-        )
-    )
+    sql = compiled.count or f"SELECT COUNT(*) FROM conversations c WHERE {compiled.where}"
+    return int(await tx.fetch_val(sql, compiled.params))
 
 
 # ------------------------------------------------------------------------------ contacts
