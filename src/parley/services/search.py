@@ -105,8 +105,9 @@ async def conversations(
     rows = []
     if total:
         rows = await sql.conversation_page(
-            tx, compiled, select=store.SELECT, limit=per_page + 1, after=after, matches=total
-        )
+            tx, compiled, select=store.SELECT, limit=per_page + 1, after=after, matches=total,
+            population=await store.count_visible(tx, ctx.workspace_id),
+        )  # fmt: skip
     more = len(rows) > per_page
     rows = rows[:per_page]
     ids = [int(r["id"]) for r in rows]
