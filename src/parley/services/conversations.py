@@ -42,34 +42,43 @@ class ConversationView:
     parts: list[Row] | None
 
 
+async def with_relations(
+    tx: Transaction, rows: list[Row], parts: list[Row] | None = None
+) -> list[ConversationView]:
+    """Conversation rows with their contacts and tags (two queries for all of them); `parts`
+    goes with a single row."""
+    ids = [int(r["id"]) for r in rows]
+    contact_rows = await store.contacts_of(tx, ids)
+    tag_rows = await store.tags_of(tx, ids)
+    return [
+        ConversationView(r, contact_rows.get(i, []), tag_rows.get(i, []), parts)
+        for r, i in zip(rows, ids, strict=True)
+    ]
+
+
 async def view(tx: Transaction, ctx: Context, conversation_id: int) -> ConversationView:
     row = await store.get(tx, ctx.workspace_id, conversation_id)
     if row is None:
         raise conversation_not_found()
-    contact_rows = await store.contacts_of(tx, [conversation_id])
-    tag_rows = await store.tags_of(tx, [conversation_id])
     parts = await store.parts_of(tx, conversation_id, limit=PART_LIMIT)
-    return ConversationView(
-        row, contact_rows.get(conversation_id, []), tag_rows.get(conversation_id, []), parts
-    )
+    return (await with_relations(tx, [row], parts))[0]
 
 
 async def view_after_append(
     tx: Transaction, ctx: Context, conversation_id: int, *, base_revision: int, part_ids: list[int]
 ) -> ConversationView | None:
     """The conversation after a write that changed its row once and appended `part_ids`, with
-    only those parts, when it is exactly one revision past `base_revision`: then every earlier
-    part is as the rendering of `base_revision` showed it. None otherwise (something else
-    changed it too), and the caller reads the whole view."""
+    only those parts, when it is exactly one revision past `base_revision` and shows every part:
+    then every earlier part is as the rendering of `base_revision` showed it. None otherwise
+    (something else changed it too, or the oldest part shown changed), and the caller reads
+    the whole view."""
     row = await store.get(tx, ctx.workspace_id, conversation_id)
     if row is None or int(row["revision"]) != base_revision + 1:
         return None
-    contact_rows = await store.contacts_of(tx, [conversation_id])
-    tag_rows = await store.tags_of(tx, [conversation_id])
+    if int(row["part_count"]) > PART_LIMIT:
+        return None
     parts = await store.parts_by_id(tx, conversation_id, part_ids)
-    return ConversationView(
-        row, contact_rows.get(conversation_id, []), tag_rows.get(conversation_id, []), parts
-    )
+    return (await with_relations(tx, [row], parts))[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,15 +153,7 @@ async def list_page(
     rows = await store.page(tx, ctx.workspace_id, limit=per_page + 1, after=after, offset=offset)
     more = len(rows) > per_page
     rows = rows[:per_page]
-    ids = [int(r["id"]) for r in rows]
-    contact_rows = await store.contacts_of(tx, ids)
-    tag_rows = await store.tags_of(tx, ids)
-    items = [
-        ConversationView(
-            r, contact_rows.get(int(r["id"]), []), tag_rows.get(int(r["id"]), []), None
-        )
-        for r in rows
-    ]
+    items = await with_relations(tx, rows)
     next_cursor = None
     if more and rows:
         next_cursor = cursor.encode(

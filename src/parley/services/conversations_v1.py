@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parley.db import admins, contacts, legacy
-from parley.db import conversations as store
 from parley.db.database import Transaction
 from parley.errors import MissingParameter, NotFound
 from parley.services.context import Context
-from parley.services.conversations import ConversationPage, ConversationView
+from parley.services.conversations import ConversationPage, with_relations
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +60,6 @@ async def list_page(
         tx, ctx.workspace_id, where, sort=sort, descending=descending,
         limit=per_page, offset=(page - 1) * per_page,
     )  # fmt: skip
-    ids = [int(r["id"]) for r in rows]
-    contact_rows = await store.contacts_of(tx, ids)
-    tag_rows = await store.tags_of(tx, ids)
-    items = [
-        ConversationView(
-            r, contact_rows.get(int(r["id"]), []), tag_rows.get(int(r["id"]), []), None
-        )
-        for r in rows
-    ]
+    items = await with_relations(tx, rows)
     total = await legacy.conversation_count(tx, ctx.workspace_id, where)
     return ConversationPage(items, total, page, per_page, None)

@@ -25,7 +25,7 @@ from parley.kit import cursor
 from parley.render.version import ApiVersion
 from parley.services.contacts import ContactPage, ContactView
 from parley.services.context import Context
-from parley.services.conversations import ConversationPage, ConversationView
+from parley.services.conversations import ConversationPage, with_relations
 
 MAX_PER_PAGE = 150
 MAX_KEY = 2**63 - 1
@@ -105,21 +105,12 @@ async def conversations(
     rows = []
     if total:
         rows = await sql.conversation_page(
-            tx, compiled, select=store.SELECT, limit=per_page + 1, after=after, matches=total,
-            population=await store.count_visible(tx, ctx.workspace_id),
-        )  # fmt: skip
+            tx, compiled, select=store.SELECT, limit=per_page + 1, after=after, matches=total
+        )
     more = len(rows) > per_page
     rows = rows[:per_page]
-    ids = [int(r["id"]) for r in rows]
-    contact_rows = await store.contacts_of(tx, ids)
-    tag_rows = await store.tags_of(tx, ids)
-    items = [
-        ConversationView(
-            r, contact_rows.get(int(r["id"]), []), tag_rows.get(int(r["id"]), []), None
-        )
-        for r in rows
-    ]
-    next_cursor = cursor.encode([ids[-1], page + 1]) if more else None
+    items = await with_relations(tx, rows)
+    next_cursor = cursor.encode([int(rows[-1]["id"]), page + 1]) if more else None
     return ConversationPage(items, total, page, per_page, next_cursor)
 
 

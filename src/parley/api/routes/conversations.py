@@ -84,8 +84,8 @@ async def _respond_from_document(
     view = await service.view_after_append(
         call.tx, call.ctx, conversation_id, base_revision=before.revision, part_ids=appended
     )
-    if view is None or int(view.row["part_count"]) > service.PART_LIMIT:
-        return None  # (beyond the cap, the oldest parts shown change: render them all)
+    if view is None:
+        return None
     body = render.extend_document(before.body, _render(call, view))
     if body is None:
         return None
@@ -96,12 +96,12 @@ async def _respond_from_document(
 async def _document_before(call: Call, reference: str) -> StoredDocument | None:
     """The stored document of the conversation a write is about to change, if it is current
     (and the write names it by id), for _respond."""
-    if not _document_form(call) or not reference.isdigit() or len(reference) > 18:
+    if not _document_form(call):
         return None
     try:
-        return await service.stored_document(call.tx, call.ctx, int(reference))
+        return await service.stored_document(call.tx, call.ctx, numeric_id(reference))
     except NotFound:
-        return None  # the write itself will say so
+        return None  # `last`, or no such conversation: the write itself finds out
 
 
 def _conversation_id(call: Call) -> int:
