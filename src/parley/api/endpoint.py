@@ -243,7 +243,3 @@ def _serialise(content: dict[str, Any] | bytes | None) -> bytes:
 
 def _error(error: ParleyError, request_id: str) -> tuple[int, bytes, str]:
     return error.status, orjson.dumps(error_list(request_id, [error])), request_id
-
-
-def endpoint(handler: Handler, *, write: bool) -> Endpoint:
-    return Endpoint(handler, write=write)

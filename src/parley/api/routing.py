@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from parley.api.endpoint import Endpoint, Handler, endpoint
+from parley.api.endpoint import Endpoint, Handler
 from parley.errors import NotFound
 
 
 def route(method: str, path: str, handler: Handler) -> Route:
-    return Route(path, endpoint(handler, write=method != "GET"), methods=[method],
+    return Route(path, Endpoint(handler, write=method != "GET"), methods=[method],
                  name=handler.__name__)  # fmt: skip
 
 
@@ -63,8 +63,8 @@ class IndexedRouter(Router):
         """The route that fully matches an HTTP request, and its child scope (path params):
         what Route.matches gives for a full match, without its generality (the method is
         already part of the index key)."""
-        if scope.get("root_path"):  # mounted under a prefix: Starlette knows how to strip it
-            return self._match_mounted(scope)
+        if scope.get("root_path"):
+            return None  # mounted under a prefix: Starlette's own matching strips it
         path = scope["path"]
         key = (scope["method"], _first_segment(path), path.count("/"))
         for candidate in self._index.get(key, ()):
@@ -74,14 +74,6 @@ class IndexedRouter(Router):
                 for name, convertor in candidate.param_convertors.items():
                     params[name] = convertor.convert(params[name])
                 return candidate, {"endpoint": candidate.endpoint, "path_params": params}
-        return None
-
-    def _match_mounted(self, scope: Scope) -> tuple[Route, Scope] | None:
-        for candidate in self.routes:
-            if isinstance(candidate, Route):
-                match, child_scope = candidate.matches(scope)
-                if match is Match.FULL:
-                    return candidate, child_scope
         return None
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from parley.api.endpoint import Call, Handler, endpoint
+from parley.api.endpoint import Call, Endpoint, Handler
 from parley.render import contact as render_contact
 from parley.render import conversation as render
 from parley.services import search as service
@@ -50,7 +50,7 @@ async def search_contacts(call: Call) -> dict[str, Any]:
 
 def _read(path: str, handler: Handler) -> Route:
     """A POST that only reads: it runs in a read transaction."""
-    return Route(path, endpoint(handler, write=False), methods=["POST"], name=handler.__name__)
+    return Route(path, Endpoint(handler, write=False), methods=["POST"], name=handler.__name__)
 
 
 routes = [
