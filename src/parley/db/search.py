@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from parley.db import conversations
 from parley.db.database import Row, Transaction
 from parley.domain.search import CUSTOM_PREFIX, NEGATIONS, Filter, Group, Kind, Node
 from parley.kit.words import query_words
@@ -363,14 +364,18 @@ def _contact_ids(q: Compiler, f: Filter, modern: bool) -> str:
     )  # fmt: skip
 
 
+def _tag_numbers(value: Any, operator: str) -> tuple[int, ...]:
+    """The tag ids of an `=` or `IN` value, as integers (so that the tag index serves the
+    lookup); an id that is not a number matches no tag."""
+    values = [value] if operator == "=" else list(value)
+    return tuple(sorted({int(v) for v in values if v.isdigit() and len(v) < 19}))
+
+
 def _tag_ids(q: Compiler, f: Filter, modern: bool) -> str:
     operator, negate = _split(f)
     empty = "(NOT EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = c.id))"
     if operator in ("=", "IN") and f.value is not None:
-        # Ids compare as integers so that the tag index serves the lookup.
-        values = [f.value] if operator == "=" else list(f.value)
-        numbers = tuple(int(v) for v in values if v.isdigit() and len(v) < 19)
-        inner = Filter(f.field, Kind.INTEGER, "IN", numbers, f.path)
+        inner = Filter(f.field, Kind.INTEGER, "IN", _tag_numbers(f.value, operator), f.path)
         sql = (
             "(c.id IN (SELECT ct.conversation_id FROM conversation_tags ct WHERE "
             + scalar(q, inner, "ct.tag_id", cast="::bigint")
@@ -456,8 +461,7 @@ def _tag_count(q: Compiler, node: Node | None) -> str | None:
         return None
     if node.operator not in ("=", "IN"):
         return None
-    values = [node.value] if node.operator == "=" else list(node.value)
-    numbers = sorted({int(v) for v in values if v.isdigit() and len(v) < 19})
+    numbers = _tag_numbers(node.value, node.operator)
     if not numbers:
         return None
     marks = ", ".join(q.param(n) for n in numbers)
@@ -485,22 +489,21 @@ async def conversation_page(
     limit: int,
     after: int | None,
     matches: int | None = None,
-    population: int | None = None,
 ) -> list[Row]:
     """`select`: the conversation SELECT … FROM conversations c … (db/conversations.py).
 
-    `matches`: the exact count, when already known; `population`: how many visible
-    conversations the workspace has. PostgreSQL's planner, given ORDER BY id LIMIT n, likes to
-    walk the primary key backwards until n rows pass the filter — right for a broad filter,
-    disastrous for a selective one whose size it cannot estimate (an email matching 9
-    conversations walked 988k rows, 1.4 s). Knowing the count, a small result set is ordered by
-    `c.id + 0`, which the index cannot provide: the planner then finds the matches first and
-    sorts them (top-N). The order is the same.
+    `matches`: the exact count, when already known. PostgreSQL's planner, given ORDER BY id
+    LIMIT n, likes to walk the primary key backwards until n rows pass the filter — right for a
+    broad filter, disastrous for a selective one whose size it cannot estimate (an email
+    matching 9 conversations walked 988k rows, 1.4 s). Knowing the count, a small result set is
+    ordered by `c.id + 0`, which the index cannot provide: the planner then finds the matches
+    first and sorts them (top-N). The order is the same.
 
     Small means at most FEW, or, when the filter reads JSON members (statistics, custom
     attributes: parsed for every row the walk reads), fewer than the walk would read: matches
     spread over the ids, the walk reads about n × population / matches rows to find n, the
     other way reads the matches, so the walk wins only above sqrt(n × population) matches
+    (population: the workspace's visible conversations, a read of their kept count)
     (4.6k of 1M for a page of 21; a statistics range of 3.9k matches walked 5k rows, 97 ms). A
     cheap filter walks faster than random row reads (a 10k-match walk's pages: 18 ms walking,
     94 ms the other way), so it keeps FEW."""
@@ -510,12 +513,22 @@ async def conversation_page(
         where += " AND c.id < :after"
         params["after"] = after
     order = "c.id"
-    few = FEW
-    if compiled.reads_json and population:
-        few = max(FEW, math.isqrt(limit * population))
-    if tx.dialect == "postgresql" and matches is not None and matches <= few:
+    if (
+        tx.dialect == "postgresql"
+        and matches is not None
+        and await _few(tx, compiled, matches, limit)
+    ):
         order = "(c.id + 0)"
     return await tx.fetch_all(f"{select} WHERE {where} ORDER BY {order} DESC LIMIT :limit", params)
+
+
+async def _few(tx: Transaction, compiled: Compiled, matches: int, limit: int) -> bool:
+    if matches <= FEW:
+        return True
+    if not compiled.reads_json:
+        return False
+    population = await conversations.count_visible(tx, compiled.params["ws"])
+    return matches <= math.isqrt(limit * population)
 
 
 async def conversation_count(tx: Transaction, compiled: Compiled) -> int:
