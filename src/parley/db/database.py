@@ -17,7 +17,6 @@ import asyncio
 import logging
 import re
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -172,14 +171,14 @@ class SqliteDatabase:
         self._read = _SqliteRead(self._reader)
         self._checkpointer = _connect(path)
         self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
-        # A transaction that awaits something real would let another request interleave on the
-        # same connection; the locks make that impossible. Uncontended, they cost no loop turn.
+        # A write that awaits something real would let another write interleave on the same
+        # connection; the lock makes that impossible. Uncontended, it costs no loop turn.
         self._write_lock = asyncio.Lock()
         self._writers_waiting = 0
         self._batch: asyncio.Future[None] | None = None  # the open shared transaction
         self._commit_deferred = False
-        self._next_checkpoint = time.monotonic() + self.CHECKPOINT_INTERVAL
-        self._checkpointing: asyncio.Future[None] | None = None
+        self._next_checkpoint = 0.0  # on the event loop's clock
+        self._checkpointing: asyncio.Task[None] | None = None
 
     def transaction(self, *, write: bool = False) -> Any:
         return self._write() if write else self._read
@@ -228,8 +227,9 @@ class SqliteDatabase:
             self._commit_deferred = True
             return
         self._commit_now()
-        if self._checkpointing is None and time.monotonic() >= self._next_checkpoint:
-            self._checkpointing = asyncio.ensure_future(self._checkpoint())
+        loop = asyncio.get_running_loop()
+        if self._checkpointing is None and loop.time() >= self._next_checkpoint:
+            self._checkpointing = loop.create_task(self._checkpoint())
 
     def _commit_now(self) -> None:
         batch, self._batch = self._batch, None
@@ -252,7 +252,7 @@ class SqliteDatabase:
             if frames >= self.RESTART_FRAMES:
                 await self._quiet_checkpoint("PASSIVE")
         finally:
-            self._next_checkpoint = time.monotonic() + self.CHECKPOINT_INTERVAL
+            self._next_checkpoint = loop.time() + self.CHECKPOINT_INTERVAL
             self._checkpointing = None
 
     async def _quiet_checkpoint(self, mode: str) -> None:
