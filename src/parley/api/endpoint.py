@@ -54,6 +54,7 @@ class Call:
         ctx: Context,
         version: ApiVersion,
         json: Any,  # the parsed JSON body (None when there was none)
+        request: Request | None = None,  # Starlette's view, if the endpoint made one already
     ) -> None:
         self.scope = scope
         self.receive = receive
@@ -62,7 +63,7 @@ class Call:
         self.version = version
         self.path: Mapping[str, str] = scope["path_params"]
         self.json = json
-        self._request: Request | None = None
+        self._request = request
         # Writes to run in a transaction of their own once this request's has committed (e.g.
         # a GET keeping the document it rendered); their failure cannot fail the request.
         self.after_commit: list[Callable[[Transaction], Awaitable[object]]] = []
@@ -140,18 +141,6 @@ def _bearer(header: str | None) -> str:
     return token.strip()
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 class Endpoint:
     """A route's ASGI application: the request's whole life around its handler.
 
@@ -191,8 +180,9 @@ class Endpoint:
                     field="Intercom-Version",
                 )
             token = _bearer(authorization)
-            # GETs carry no body worth reading: skip the receive round on the hottest path.
-            raw = b"" if scope["method"] == "GET" else await _read_body(receive)
+            # GETs carry no body worth reading: no Request, no receive round on the hottest path.
+            request = None if scope["method"] == "GET" else Request(scope, receive)
+            raw = b"" if request is None else await request.body()
             parsed: Any = None
             if raw.strip():
                 try:
@@ -212,7 +202,7 @@ class Endpoint:
                     workspace_id=auth["workspace_id"],
                     admin_id=int(auth["admin_id"]),
                 )
-                call = Call(scope, receive, tx, ctx, version, parsed)
+                call = Call(scope, receive, tx, ctx, version, parsed, request)
                 content = await self.handler(call)
         except ParleyError as error:
             return _error(error, request_id)
