@@ -3,12 +3,15 @@ would, and nothing that changes the rendering may leave a stale document behind.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from parley.db import conversations as conversation_store
+from parley.db import migrate
 from parley.db.database import Database
 from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
@@ -277,3 +280,43 @@ async def test_building_on_the_document_keeps_only_the_most_recent_parts(
     assert shown["total_count"] == 7
     assert [p["body"] for p in shown["conversation_parts"]] == [f"<p>n{n}</p>" for n in range(1, 6)]
     assert await _rendered_from_rows(api, db, cid) == answered.json()
+
+
+async def test_the_rowid_migration_keeps_every_document_both_ways(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+    tmp_path: Path,
+) -> None:
+    """0007 rebuilds SQLite's conversation_documents keyed by its rowid (no separate unique
+    index to descend and keep); the documents of a populated store survive it, and its
+    downgrade."""
+    if db.dialect != "sqlite":
+        pytest.skip("0007 changes SQLite's table only")
+    contact = await create_contact(db, workspace, ids, clock, email="m@x.org")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    before, _ = await _document(db, cid)
+    assert before is not None
+    url = f"sqlite:///{tmp_path / 'parley.db'}"  # the db fixture's file
+
+    async def layout() -> tuple[list[str], int]:
+        async with db.transaction() as tx:
+            indexes = await tx.fetch_all(
+                "SELECT name FROM sqlite_master"
+                " WHERE tbl_name = 'conversation_documents' AND type = 'index'"
+            )
+            keyed = await tx.fetch_val(
+                "SELECT count(*) FROM conversation_documents WHERE rowid = conversation_id"
+            )
+        return [str(row["name"]) for row in indexes], int(keyed)
+
+    assert await layout() == ([], 1)
+    await asyncio.to_thread(migrate.downgrade, url, "0006_statistics_indexes")
+    assert (await _document(db, cid))[0] == before
+    assert (await layout())[0] == ["sqlite_autoindex_conversation_documents_1"]
+    await asyncio.to_thread(migrate.upgrade, url)
+    assert (await _document(db, cid))[0] == before
+    assert await layout() == ([], 1)
+    assert (await api.get(f"/conversations/{cid}")).content == before

@@ -27,13 +27,18 @@ async def _names(db: SqliteDatabase) -> list[str]:
     return [row["name"] for row in rows]
 
 
-async def _add(db: SqliteDatabase, name: str, *, fail: bool = False) -> None:
+async def _add(
+    db: SqliteDatabase, name: str, *, fail: bool = False, hold: asyncio.Event | None = None
+) -> None:
+    """One write request; `hold` keeps it (the write lock, its batch open) until it is set."""
     async with db.transaction(write=True) as tx:
         await tx.execute(
             "INSERT INTO workspaces (id, name, default_version, timezone, region, created_at)"
             " VALUES (:id, :name, '2.14', 'UTC', 'us', 0)",
             {"id": name, "name": name},
         )
+        if hold is not None:
+            await hold.wait()
         if fail:
             raise RuntimeError("this request fails after writing")
 
@@ -72,25 +77,52 @@ async def test_a_read_never_sees_a_write_that_has_not_committed(sqlite: SqliteDa
     await sqlite.close()
 
 
-async def test_the_wal_starts_over_under_a_steady_stream_of_writes(
+async def test_a_checkpoint_that_finds_a_long_wal_lets_the_next_write_start_it_over(
     sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Checkpoints beside a steady stream of writes never reach the WAL's end; the checkpoint
-    at a quiet point does, so the WAL stays bounded instead of growing with every write."""
-    monkeypatch.setattr(SqliteDatabase, "CHECKPOINT_INTERVAL", 0.0)
+    """Under a steady stream of writes a checkpoint runs while a batch is open, so it never
+    copies the WAL's end, and SQLite starts a WAL over only when a write begins with all of it
+    copied: the WAL grew without bound (500 MB in 10 s of replies). A checkpoint that finds
+    RESTART_FRAMES or more therefore takes one more at a quiet point — holding the write lock,
+    after the open batch commits — and the next write starts the WAL over.
+
+    Arranged deterministically (no race with the checkpoint thread): frames are committed, a
+    write holds its batch open across the checkpoint, and only then is released."""
     monkeypatch.setattr(SqliteDatabase, "RESTART_FRAMES", 20)
     shutil.copy(sqlite_template, tmp_path / "parley.db")
     sqlite = SqliteDatabase(tmp_path / "parley.db")
+    sqlite._next_checkpoint = float("inf")  # no checkpoint but the one this test runs
     wal = tmp_path / "parley.db-wal"
-    sizes = []
-    for batch in range(60):
-        await asyncio.gather(*(_add(sqlite, f"b{batch}-{n}") for n in range(5)))
-        sizes.append(wal.stat().st_size)
-    assert len(await _names(sqlite)) >= 300
-    # 300 writes of a page or more each: without restarts the WAL would pass 300 pages.
-    assert max(sizes) < 120 * 4096, sizes
+    for n in range(30):  # 30 commits: at least 30 frames, none copied yet
+        await _add(sqlite, f"before{n}")
+    restarts = _wal_restarts(wal)
+
+    release = asyncio.Event()
+    held = asyncio.create_task(_add(sqlite, "held", hold=release))
+    await asyncio.sleep(0)  # it holds the write lock and its batch is open
+    checkpoint = asyncio.create_task(sqlite._checkpoint())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not sqlite._write_lock._waiters:  # the PASSIVE one ran; the quiet one waits its turn
+        assert not checkpoint.done(), "no checkpoint at a quiet point"
+        assert loop.time() < deadline
+        await asyncio.sleep(0.01)
+    release.set()
+    await held
+    await checkpoint
+    await _add(sqlite, "after")
+    assert _wal_restarts(wal) == restarts + 1  # "after" was written at the WAL's start
+    assert {"held", "after"} <= set(await _names(sqlite))
     await sqlite.close()
     assert not wal.exists() or wal.stat().st_size == 0  # closing checkpoints it all
+
+
+def _wal_restarts(wal: Path) -> int:
+    """The WAL header's checkpoint sequence number, which SQLite increments each time it
+    starts the WAL over (https://sqlite.org/fileformat2.html#walformat)."""
+    with wal.open("rb") as f:
+        header = f.read(32)
+    return int.from_bytes(header[12:16], "big") if len(header) == 32 else 0
 
 
 async def test_a_failed_commit_fails_every_write_in_its_batch_and_keeps_nothing(
@@ -129,16 +161,7 @@ async def test_a_write_cancelled_while_queued_does_not_strand_its_batch(
     """The last write out of a batch commits it; a write cancelled while it waited for the lock
     must not leave the others waiting for a commit nobody will make."""
     release = asyncio.Event()
-
-    async def slow() -> None:  # holds the write lock across a real await
-        async with sqlite.transaction(write=True) as tx:
-            await tx.execute(
-                "INSERT INTO workspaces (id, name, default_version, timezone, region, created_at)"
-                " VALUES ('slow', 'slow', '2.14', 'UTC', 'us', 0)"
-            )
-            await release.wait()
-
-    first = asyncio.ensure_future(slow())
+    first = asyncio.ensure_future(_add(sqlite, "slow", hold=release))  # across a real await
     await asyncio.sleep(0)  # it holds the lock, in an open batch
     queued = asyncio.ensure_future(_add(sqlite, "queued"))
     await asyncio.sleep(0)  # waiting for the lock
@@ -149,4 +172,44 @@ async def test_a_write_cancelled_while_queued_does_not_strand_its_batch(
     await asyncio.wait_for(first, timeout=5)  # returns only once the batch has committed
     assert "slow" in await _names(sqlite)
     assert "queued" not in await _names(sqlite)
+    await sqlite.close()
+
+
+async def test_a_remembered_row_is_read_again_after_any_commit(
+    sqlite: SqliteDatabase, tmp_path: Path
+) -> None:
+    """fetch_one_memo (the bearer token's row) answers from memory only while nothing has been
+    committed: a change by this process's writer or by another process (the CLI revoking a
+    token) is seen by the very next read."""
+    sql = "SELECT name FROM workspaces WHERE id = :id"
+    await _add(sqlite, "memo")
+    reads: list[str] = []
+    sqlite._reader.set_trace_callback(reads.append)
+
+    async def name() -> str | None:
+        async with sqlite.transaction() as tx:
+            row = await tx.fetch_one_memo(sql, {"id": "memo"})
+        return None if row is None else str(row["name"])
+
+    assert await name() == "memo"
+    assert await name() == "memo"
+    selects = "SELECT name FROM workspaces"  # the trace shows the statement with its values
+    assert sum(selects in s for s in reads) == 1  # the second answer came from memory
+
+    async with sqlite.transaction(write=True) as tx:  # this process's writer
+        await tx.execute("UPDATE workspaces SET name = 'renamed' WHERE id = 'memo'")
+    assert await name() == "renamed"
+
+    other = sqlite3.connect(tmp_path / "parley.db")  # another process's connection
+    other.execute("UPDATE workspaces SET name = 'elsewhere' WHERE id = 'memo'")
+    other.commit()
+    other.close()
+    assert await name() == "elsewhere"
+    assert sum(selects in s for s in reads) == 3
+
+    other = sqlite3.connect(tmp_path / "parley.db")
+    other.execute("DELETE FROM workspaces WHERE id = 'memo'")
+    other.commit()
+    other.close()
+    assert await name() is None
     await sqlite.close()

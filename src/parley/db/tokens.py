@@ -29,7 +29,7 @@ async def insert(
 
 async def authenticate(tx: Transaction, token: str) -> Row | None:
     """The token's workspace and admin, or None for an unknown or revoked token."""
-    return await tx.fetch_one(
+    return await tx.fetch_one_memo(
         "SELECT t.id AS token_id, t.workspace_id, t.admin_id, w.default_version"
         " FROM access_tokens t JOIN workspaces w ON w.id = t.workspace_id"
         " WHERE t.token_hash = :hash AND t.revoked_at IS NULL",
