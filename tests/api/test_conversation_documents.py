@@ -282,41 +282,64 @@ async def test_building_on_the_document_keeps_only_the_most_recent_parts(
     assert await _rendered_from_rows(api, db, cid) == answered.json()
 
 
-async def test_the_rowid_migration_keeps_every_document_both_ways(
+async def test_the_rowid_migration_keeps_the_current_documents(
     api: ValidatingClient,
     db: Database,
     clock: FrozenClock,
     ids: IdFactory,
     workspace: CreatedWorkspace,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    """0007 rebuilds SQLite's conversation_documents keyed by its rowid (no separate unique
-    index to descend and keep); the documents of a populated store survive it, and its
-    downgrade."""
-    if db.dialect != "sqlite":
-        pytest.skip("0007 changes SQLite's table only")
+    """0007 gives conversation_documents its workspace and keeps only current documents (a
+    stored document is now served without checking the conversation's revision); on SQLite it
+    rebuilds the table keyed by its rowid. A populated store keeps its current documents
+    through the upgrade, and a stale one left by 0006 is not carried over."""
     contact = await create_contact(db, workspace, ids, clock, email="m@x.org")
-    cid = await _conversation(api, contact, workspace.owner_admin_id)
-    before, _ = await _document(db, cid)
+    current = await _conversation(api, contact, workspace.owner_admin_id)
+    stale = await _conversation(api, contact, workspace.owner_admin_id)
+    before, _ = await _document(db, current)
     assert before is not None
-    url = f"sqlite:///{tmp_path / 'parley.db'}"  # the db fixture's file
+    postgres_url = "" if db.dialect == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (  # the db fixture's store
+        f"sqlite:///{tmp_path / 'parley.db'}" if db.dialect == "sqlite" else postgres_url
+    )
 
-    async def layout() -> tuple[list[str], int]:
+    async def indexes() -> list[str]:
+        if db.dialect != "sqlite":
+            return []
         async with db.transaction() as tx:
-            indexes = await tx.fetch_all(
+            rows = await tx.fetch_all(
                 "SELECT name FROM sqlite_master"
                 " WHERE tbl_name = 'conversation_documents' AND type = 'index'"
             )
-            keyed = await tx.fetch_val(
-                "SELECT count(*) FROM conversation_documents WHERE rowid = conversation_id"
-            )
-        return [str(row["name"]) for row in indexes], int(keyed)
+        return [str(row["name"]) for row in rows]
 
-    assert await layout() == ([], 1)
+    async def layout() -> tuple[list[str], list[int]]:
+        async with db.transaction() as tx:
+            keyed = await tx.fetch_all(
+                "SELECT conversation_id FROM conversation_documents WHERE workspace_id = :ws"
+                + (" AND rowid = conversation_id" if db.dialect == "sqlite" else "")
+                + " ORDER BY 1",
+                {"ws": workspace.workspace_id},
+            )
+        return await indexes(), [int(r["conversation_id"]) for r in keyed]
+
+    assert await layout() == ([], sorted([int(current), int(stale)]))
     await asyncio.to_thread(migrate.downgrade, url, "0006_statistics_indexes")
-    assert (await _document(db, cid))[0] == before
-    assert (await layout())[0] == ["sqlite_autoindex_conversation_documents_1"]
-    await asyncio.to_thread(migrate.upgrade, url)
-    assert (await _document(db, cid))[0] == before
-    assert await layout() == ([], 1)
-    assert (await api.get(f"/conversations/{cid}")).content == before
+    try:
+        if db.dialect == "sqlite":
+            assert await indexes() == ["sqlite_autoindex_conversation_documents_1"]
+        async with db.transaction(write=True) as tx:  # 0006 let a stale document stay behind
+            await tx.execute(
+                "UPDATE conversations SET revision = revision + 1 WHERE id = :id",
+                {"id": int(stale)},
+            )
+    finally:  # the schema is the session's on PostgreSQL
+        await asyncio.to_thread(migrate.upgrade, url)
+    assert await layout() == ([], [int(current)])
+    assert (await _document(db, current))[0] == before
+    served = (await api.get(f"/conversations/{current}")).content
+    assert served == (before if isinstance(before, bytes) else before.encode())
+    stale_body = (await api.get(f"/conversations/{stale}")).json()  # rendered from the rows
+    assert stale_body["id"] == stale

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from parley.db import fulltext
-from parley.db.database import Row, Transaction
+from parley.db.database import Params, Row, Transaction
 
 _COLUMNS = (
     "id, workspace_id, created_at, updated_at, title, state, read, priority, admin_assignee_id,"
@@ -91,8 +91,8 @@ async def get(
 
 
 async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) -> None:
-    """Change a conversation. Every change bumps its revision, which retires its stored document
-    (a document is served only while its revision is the conversation's)."""
+    """Change a conversation. Every change bumps its revision and deletes its stored document
+    (what a document shows is exactly its revision's; the writer keeps a new one)."""
     if "source_body" in values:  # keep the full-text index in step (redaction, edits)
         old = await tx.fetch_one(
             "SELECT source_body, source_redacted FROM conversations WHERE id = :id",
@@ -112,6 +112,9 @@ async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) 
             await _count_visible(tx, old["workspace_id"], conversation_id, delta)
     assignments = "".join(f"{name} = :{name}, " for name in values)
     await tx.execute(
+        "DELETE FROM conversation_documents WHERE conversation_id = :id", {"id": conversation_id}
+    )
+    await tx.execute(
         f"UPDATE conversations SET {assignments}revision = revision + 1 WHERE id = :_id",
         {**values, "_id": conversation_id},
     )
@@ -127,14 +130,13 @@ async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) 
 
 async def document(
     tx: Transaction, workspace_id: str, conversation_id: int
-) -> tuple[bytes | None, int] | None:
-    """The current stored document (None if there is none) and the conversation's revision;
-    None if there is no such conversation."""
+) -> tuple[bytes, int] | None:
+    """The conversation's stored document and the revision it was made from; None if there is
+    none (never rendered since its last change, or no such conversation in the workspace). A
+    stored document is always current: the statement that bumps a revision deletes it."""
     row = await tx.fetch_one(
-        "SELECT c.revision, d.body FROM conversations c"
-        " LEFT JOIN conversation_documents d"
-        " ON d.conversation_id = c.id AND d.revision = c.revision"
-        " WHERE c.id = :id AND c.workspace_id = :ws",
+        "SELECT body, revision FROM conversation_documents"
+        " WHERE conversation_id = :id AND workspace_id = :ws",
         {"id": conversation_id, "ws": workspace_id},
     )
     if row is None:
@@ -146,8 +148,9 @@ async def document(
 async def store_document(tx: Transaction, conversation_id: int, body: bytes, revision: int) -> int:
     """Keep a rendering made from `revision`; a no-op if the conversation changed since."""
     return await tx.execute(
-        "INSERT INTO conversation_documents (conversation_id, revision, body)"
-        " SELECT id, revision, :doc FROM conversations WHERE id = :id AND revision = :rev"
+        "INSERT INTO conversation_documents (conversation_id, workspace_id, revision, body)"
+        " SELECT id, workspace_id, revision, :doc FROM conversations"
+        " WHERE id = :id AND revision = :rev"
         " ON CONFLICT (conversation_id) DO UPDATE"
         " SET revision = excluded.revision, body = excluded.body",
         {
@@ -158,13 +161,24 @@ async def store_document(tx: Transaction, conversation_id: int, body: bytes, rev
     )
 
 
+async def _retire(tx: Transaction, selection: str, params: Params) -> None:
+    """Bump the revision of the conversations `selection` (a WHERE clause) picks and delete
+    their stored documents: what they show has changed."""
+    await tx.execute(
+        "DELETE FROM conversation_documents WHERE conversation_id IN"
+        f" (SELECT id FROM conversations WHERE {selection})",
+        params,
+    )
+    await tx.execute(f"UPDATE conversations SET revision = revision + 1 WHERE {selection}", params)
+
+
 async def drop_documents_showing_contact(
     tx: Transaction, workspace_id: str, contact_id: str
 ) -> None:
     """A contact's identity changed (or it went): every conversation that shows it re-renders."""
-    await tx.execute(
-        "UPDATE conversations SET revision = revision + 1 WHERE workspace_id = :ws"
-        " AND (source_author_contact_id = :contact"
+    await _retire(
+        tx,
+        "workspace_id = :ws AND (source_author_contact_id = :contact"
         " OR id IN (SELECT conversation_id FROM conversation_contacts WHERE contact_id = :contact)"
         " OR id IN (SELECT conversation_id FROM conversation_parts"
         " WHERE author_contact_id = :contact))",
@@ -173,9 +187,9 @@ async def drop_documents_showing_contact(
 
 
 async def drop_documents_showing_tag(tx: Transaction, tag_id: int) -> None:
-    await tx.execute(
-        "UPDATE conversations SET revision = revision + 1"
-        " WHERE id IN (SELECT conversation_id FROM conversation_tags WHERE tag_id = :tag)",
+    await _retire(
+        tx,
+        "id IN (SELECT conversation_id FROM conversation_tags WHERE tag_id = :tag)",
         {"tag": tag_id},
     )
 

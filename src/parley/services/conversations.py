@@ -83,16 +83,18 @@ async def view_after_append(
 
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
-    body: bytes | None  # None: not stored (never rendered since the last change)
-    revision: int
+    body: bytes
+    revision: int  # the conversation's revision it was made from, still current when read
 
 
-async def stored_document(tx: Transaction, ctx: Context, conversation_id: int) -> StoredDocument:
-    """The conversation as last rendered in the document form, if still current."""
+async def stored_document(
+    tx: Transaction, ctx: Context, conversation_id: int
+) -> StoredDocument | None:
+    """The conversation as last rendered in the document form, if that rendering is current;
+    None otherwise — including when there is no such conversation: the caller's full read
+    says so."""
     found = await store.document(tx, ctx.workspace_id, conversation_id)
-    if found is None:
-        raise conversation_not_found()
-    return StoredDocument(*found)
+    return None if found is None else StoredDocument(*found)
 
 
 async def keep_document(tx: Transaction, conversation_id: int, body: bytes, revision: int) -> None:

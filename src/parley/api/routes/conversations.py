@@ -79,7 +79,7 @@ async def _respond(
 async def _respond_from_document(
     call: Call, conversation_id: int, before: StoredDocument | None, appended: list[int] | None
 ) -> bytes | None:
-    if before is None or before.body is None or appended is None:
+    if before is None or appended is None:
         return None
     view = await service.view_after_append(
         call.tx, call.ctx, conversation_id, base_revision=before.revision, part_ids=appended
@@ -99,9 +99,10 @@ async def _document_before(call: Call, reference: str) -> StoredDocument | None:
     if not _document_form(call):
         return None
     try:
-        return await service.stored_document(call.tx, call.ctx, numeric_id(reference))
+        conversation_id = numeric_id(reference)
     except NotFound:
-        return None  # `last`, or no such conversation: the write itself finds out
+        return None  # `last`: the write itself resolves it
+    return await service.stored_document(call.tx, call.ctx, conversation_id)
 
 
 def _conversation_id(call: Call) -> int:
@@ -196,7 +197,7 @@ async def retrieve_conversation(call: Call) -> bytes:
         view = await service.view(call.tx, call.ctx, conversation_id)
         return orjson.dumps(_render(call, view))
     stored = await service.stored_document(call.tx, call.ctx, conversation_id)
-    if stored.body is not None:
+    if stored is not None:
         return stored.body
     # Not stored since its last change (e.g. a contact it shows was renamed): render it, and keep
     # the rendering once this read has finished, unless a write has moved the conversation on.
