@@ -30,7 +30,9 @@ How the rows are made, so that they are exactly what Parley itself writes:
   parley.seed_vocabulary (common words everywhere, most words rare), so full-text searches
   match what they would in a real inbox.
 * The full-text index (parley.db.fulltext) receives the words of every source and part body,
-  as the SQL layer's own hooks would have written them.
+  as the SQL layer's own hooks would have written them (SQLite: each part keyed by its
+  conversation and its ordinal in it, `fulltext.part_key`; parts are numbered here in id
+  order, which is each conversation's part order).
 * Secondary indexes are dropped while loading and rebuilt at the end (one sorted build each is
   much faster than a million in-place updates); the schema afterwards is exactly the
   migrations'.
@@ -66,7 +68,7 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 
-from parley.db import admins, migrate
+from parley.db import admins, fulltext, migrate
 from parley.db import conversations as conversation_store
 from parley.db.database import asyncpg_dsn, connect, sqlite_path
 from parley.domain import conversation as rules
@@ -464,8 +466,9 @@ class Sink:
     async def restore_indexes(self) -> None:
         raise NotImplementedError
 
-    async def insert_words(self, kind: str, rows: Sequence[tuple[int, int, str]]) -> None:
-        """Full-text rows (id, conversation id, words); kind: "source" or "part"."""
+    async def insert_words(self, kind: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Full-text rows (id, conversation id, words), kind "source" or "part"; a part's row
+        has its ordinal in its conversation fourth."""
         raise NotImplementedError
 
     async def begin(self) -> None:
@@ -510,12 +513,15 @@ class SqliteSink(Sink):
             self.conn.execute(sql)
         self.conn.execute("ANALYZE")
 
-    async def insert_words(self, kind: str, rows: Sequence[tuple[int, int, str]]) -> None:
-        if rows:
-            table = "conversation_source_fts" if kind == "source" else "conversation_part_fts"
-            self.conn.executemany(
-                f"INSERT INTO {table} (rowid, words) VALUES (?, ?)", [(r[0], r[2]) for r in rows]
-            )
+    async def insert_words(self, kind: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if kind == "source":
+            keyed = [(r[0], r[2]) for r in rows]
+        else:
+            keyed = [(fulltext.part_key(r[1], r[3]), r[2]) for r in rows]
+        table = fulltext.SOURCE_FTS if kind == "source" else fulltext.PART_FTS
+        self.conn.executemany(f"INSERT INTO {table} (rowid, words) VALUES (?, ?)", keyed)
 
     async def begin(self) -> None:
         self.conn.execute("BEGIN")
@@ -571,9 +577,10 @@ class PostgresSink(Sink):
         for sql in self.indexes:
             await self.conn.execute(sql)
 
-    async def insert_words(self, kind: str, rows: Sequence[tuple[int, int, str]]) -> None:
+    async def insert_words(self, kind: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        rows = [r[:3] for r in rows]
         if not self.staging:
             await self.conn.execute(
                 "CREATE TEMP TABLE seed_words (id bigint, conversation_id bigint, words text)"
@@ -852,13 +859,19 @@ async def load(
             next_part_id += 1
         return out
 
-    def part_words(parts: list[tuple[Any, ...]]) -> list[tuple[int, int, str]]:
+    parts_seen: dict[int, int] = {}  # conversation id -> parts numbered so far
+
+    def part_words(parts: list[tuple[Any, ...]]) -> list[tuple[int, int, str, int]]:
+        """(part id, conversation id, words, ordinal) of the indexed parts; every part, in id
+        order, is numbered, indexed or not (the ordinal counts all of a conversation's parts)."""
         rows = []
         for part in parts:
+            ordinal = parts_seen.get(part[1], 0)
+            parts_seen[part[1]] = ordinal + 1
             if not part[redacted_at]:
                 words = words_of(part[body_at])
                 if words:
-                    rows.append((part[0], part[1], words))
+                    rows.append((part[0], part[1], words, ordinal))
         return rows
 
     bar = progress_bar(console) if console is not None else None

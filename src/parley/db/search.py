@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from parley.db import conversations
+from parley.db import conversations, fulltext
 from parley.db.database import Row, Transaction
 from parley.domain.search import CUSTOM_PREFIX, NEGATIONS, Filter, Group, Kind, Node
 from parley.kit.words import query_words
@@ -163,10 +163,10 @@ def words_predicate(q: Compiler, f: Filter, *, parts: bool) -> str:
                 f" WHERE words @@ to_tsquery('simple', {match})))"
             )
         elif parts:
+            # The conversation is in the FTS rowid's high bits (db/fulltext.py, part_key).
             sql = (
-                "(c.id IN (SELECT p.conversation_id FROM conversation_parts p WHERE p.id IN"
-                f" (SELECT rowid FROM conversation_part_fts WHERE conversation_part_fts"
-                f" MATCH {match})))"
+                f"(c.id IN (SELECT {fulltext.part_conversation('rowid')}"
+                f" FROM conversation_part_fts WHERE conversation_part_fts MATCH {match}))"
             )
         else:
             sql = (

@@ -1,0 +1,82 @@
+"""Part words keyed by conversation (SQLite): a full-text match yields conversation ids itself.
+
+The SQLite FTS5 table of part words was keyed by part id, so a search on
+`conversation_parts.body` looked every matched part up in conversation_parts (through the
+covering index (id, conversation_id) of 0002) to find its conversation: ~100k probes for a topic
+word at 1M conversations, twice (page and count), 389 ms. Its rowid is now
+`conversation id << 32 | ordinal of the part in its conversation` (parley.db.fulltext.part_key,
+which also says why no two parts share a key): the conversation is `rowid >> 32`. The index
+(id, conversation_id) served only that lookup and is dropped (one index less per part write).
+
+Existing rows are re-keyed by rebuilding the table's index from the stored bodies: a contentless
+FTS5 table cannot give its words back, so the words are computed again exactly as the SQL layer
+computes them (parley.kit.words.document; the index must hold what a later removal will pass
+back). Parts are read in id order, which numbers each conversation's parts in order. At 1M
+conversations (~5.6M parts) this takes a few minutes (docs/search-performance.md, third pass).
+
+PostgreSQL keeps conversation_id in conversation_part_words already: nothing to re-key there.
+
+Revision ID: 0008_part_words_by_conversation
+Revises: 0007_document_rowid
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from alembic import op
+
+from parley.kit.words import document
+
+revision = "0008_part_words_by_conversation"
+down_revision = "0007_document_rowid"
+branch_labels = None
+depends_on = None
+
+PART_FTS = "conversation_part_fts"
+PART_BITS = 32  # as parley.db.fulltext.PART_BITS when this migration was written
+BATCH = 20_000
+
+
+def _rebuild(key: Callable[[int, int, int], int]) -> None:
+    """Empty the part FTS table and index every unredacted part again under `key(part id,
+    conversation id, ordinal)`."""
+    raw: Any = op.get_bind().connection.driver_connection
+    raw.execute(f"INSERT INTO {PART_FTS} ({PART_FTS}) VALUES ('delete-all')")
+    seen: dict[int, int] = {}
+    parts = raw.execute(
+        "SELECT id, conversation_id, body, redacted FROM conversation_parts ORDER BY id"
+    )
+    while batch := parts.fetchmany(BATCH):
+        rows = []
+        for part_id, conversation_id, body, redacted in batch:
+            ordinal = seen.get(conversation_id, 0)
+            seen[conversation_id] = ordinal + 1
+            words = "" if redacted else document(body)
+            if words:
+                rows.append((key(part_id, conversation_id, ordinal), words))
+        raw.executemany(f"INSERT INTO {PART_FTS} (rowid, words) VALUES (?, ?)", rows)
+
+
+def _by_conversation(part_id: int, conversation_id: int, ordinal: int) -> int:
+    if conversation_id >= 1 << (63 - PART_BITS) or ordinal >= 1 << PART_BITS:
+        raise ValueError(f"no full-text key for part {part_id}")
+    return conversation_id << PART_BITS | ordinal
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    _rebuild(_by_conversation)
+    op.drop_index("ix_conversation_parts_id_conversation", "conversation_parts")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    op.create_index(
+        "ix_conversation_parts_id_conversation", "conversation_parts", ["id", "conversation_id"]
+    )
+    _rebuild(lambda part_id, conversation_id, ordinal: part_id)
