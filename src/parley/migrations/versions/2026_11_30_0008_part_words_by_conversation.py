@@ -15,6 +15,9 @@ back). Parts are read in id order, which numbers each conversation's parts in or
 conversations (~5.6M parts) this takes a few minutes (docs/search-performance.md, third pass).
 
 PostgreSQL keeps conversation_id in conversation_part_words already: nothing to re-key there.
+It gets an index on that column: deleting a conversation removed its part words with a scan of
+the whole table, and a search page can check a conversation's part words for a match directly
+(db/search.py, conversation_page).
 
 Revision ID: 0008_part_words_by_conversation
 Revises: 0007_document_rowid
@@ -67,14 +70,21 @@ def _by_conversation(part_id: int, conversation_id: int, ordinal: int) -> int:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index(
+            "ix_conversation_part_words_conversation",
+            "conversation_part_words",
+            ["conversation_id"],
+        )
+        op.execute("ANALYZE conversation_part_words")
         return
     _rebuild(_by_conversation)
     op.drop_index("ix_conversation_parts_id_conversation", "conversation_parts")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_conversation_part_words_conversation", "conversation_part_words")
         return
     op.create_index(
         "ix_conversation_parts_id_conversation", "conversation_parts", ["id", "conversation_id"]
