@@ -1,4 +1,5 @@
-"""Part words keyed by conversation (SQLite): a full-text match yields conversation ids itself.
+"""Part words keyed by conversation (SQLite): a full-text match yields conversation ids itself;
+PostgreSQL: part words indexed by conversation, indexed statistics as stored columns.
 
 The SQLite FTS5 table of part words was keyed by part id, so a search on
 `conversation_parts.body` looked every matched part up in conversation_parts (through the
@@ -18,6 +19,16 @@ PostgreSQL keeps conversation_id in conversation_part_words already: nothing to 
 It gets an index on that column: deleting a conversation removed its part words with a scan of
 the whole table, and a search page can check a conversation's part words for a match directly
 (db/search.py, conversation_page).
+
+PostgreSQL also stores the two indexed statistics (time_to_admin_reply, last_close_at) as
+generated columns `stat_<key>`, indexed as (workspace_id, stat_<key>, visible, id) in place of
+the expression indexes of 0006. PostgreSQL does not answer a query from an expression index
+alone (the planner wants the expression's columns, here the whole statistics JSON, in the
+index), so a range's count read every matching row (3.9k random heap reads at 1M) and its page
+read them all again to sort them by id. On plain columns the count and the page's ids are
+index-only (the migration vacuums the table for the visibility map, as parley seed does).
+Adding the columns rewrites the conversations table (72 s at 1M conversations). SQLite's
+planner uses its expression indexes as covering: unchanged.
 
 Revision ID: 0008_part_words_by_conversation
 Revises: 0007_document_rowid
@@ -39,6 +50,8 @@ branch_labels = None
 depends_on = None
 
 PART_FTS = "conversation_part_fts"
+# As in 0006 (db/search.py emits `c.stat_<key>` for these on PostgreSQL).
+INDEXED_STATISTICS = ("time_to_admin_reply", "last_close_at")
 PART_BITS = 32  # as parley.db.fulltext.PART_BITS when this migration was written
 BATCH = 20_000
 
@@ -77,6 +90,24 @@ def upgrade() -> None:
             ["conversation_id"],
         )
         op.execute("ANALYZE conversation_part_words")
+        op.execute(
+            "ALTER TABLE conversations "
+            + ", ".join(
+                f"ADD COLUMN stat_{key} bigint"
+                f" GENERATED ALWAYS AS (((statistics::jsonb ->> '{key}'))::bigint) STORED"
+                for key in INDEXED_STATISTICS
+            )
+        )
+        for key in INDEXED_STATISTICS:
+            op.drop_index(f"ix_conversations_stat_{key}", "conversations")
+            op.execute(
+                f"CREATE INDEX ix_conversations_stat_{key} ON conversations"
+                f" (workspace_id, stat_{key}, visible, id)"
+            )
+        # The rewrite left the visibility map empty: index-only scans would still read every
+        # row until a vacuum. VACUUM cannot run in a transaction.
+        with op.get_context().autocommit_block():
+            op.execute("VACUUM (ANALYZE) conversations")
         return
     _rebuild(_by_conversation)
     op.drop_index("ix_conversation_parts_id_conversation", "conversation_parts")
@@ -85,6 +116,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_conversation_part_words_conversation", "conversation_part_words")
+        for key in INDEXED_STATISTICS:
+            op.drop_index(f"ix_conversations_stat_{key}", "conversations")
+            op.execute(f"ALTER TABLE conversations DROP COLUMN stat_{key}")
+            op.execute(
+                f"CREATE INDEX ix_conversations_stat_{key} ON conversations"
+                f" (workspace_id, ((statistics::jsonb ->> '{key}')::bigint), visible)"
+            )
         return
     op.create_index(
         "ix_conversation_parts_id_conversation", "conversation_parts", ["id", "conversation_id"]
