@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from parley.db import fulltext
 from parley.db.database import Database
 from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
@@ -505,6 +506,67 @@ async def test_a_tag_search_counts_only_the_visible_conversations_of_its_workspa
             (eq("tag_ids", [str(data.billing), foreign_id], "IN"), ["c2", "c1"]),
             (eq("tag_ids", [str(data.billing), str(data.vip)], "IN"), ["c2", "c1"]),
             (eq("tag_ids", foreign_id), []),
+        ],
+    )
+
+
+@pytest.mark.parametrize("others_bound", [None, 0])
+async def test_a_word_search_counts_only_the_visible_conversations_of_its_workspace(
+    data: Data,
+    app: Any,
+    other_workspace_token: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    others_bound: int | None,
+) -> None:
+    """A query that is one word filter is counted from the word index, minus the matches that
+    are not the workspace's visible conversations (db/search.py _word_count): another
+    workspace's and a hidden conversation's words (source and parts) count for nothing. With a
+    bound of 0 others the general count runs instead, and must agree."""
+    from tests.conftest import make_client
+
+    if others_bound is not None:
+        monkeypatch.setattr("parley.db.search.FEW", others_bound)
+    other = await other_workspace_token()
+    async with make_client(app, other.token) as client:
+        contact = await client.post("/contacts", json={"email": "o@example.com"})
+        started = await client.post(
+            "/conversations",
+            json={"from": {"type": "user", "id": contact.json()["id"]},
+                  "body": "billing zebra quagga"},
+        )  # fmt: skip
+        replied = await client.post(
+            f"/conversations/{started.json()['conversation_id']}/reply",
+            json={"message_type": "comment", "type": "admin",
+                  "admin_id": str(other.owner_admin_id), "body": "thanks zebra"},
+        )  # fmt: skip
+        assert replied.status_code == 200, replied.text
+    c1 = next(k for k, v in data.label.items() if v == "c1")
+    await _post(
+        data.api, f"/conversations/{c1}/reply",
+        {"message_type": "comment", "type": "admin", "admin_id": str(data.owner),
+         "body": "a zebra crossing"},
+    )  # fmt: skip
+    async with data.db.transaction(write=True) as tx:
+        # The fixture's unanswered admin-initiated message ("Unanswered billing offer"), the
+        # store's only hidden one, gets part words too.
+        hidden = await tx.fetch_val("SELECT id FROM conversations WHERE visible = :v", {"v": False})
+        await tx.execute(
+            "INSERT INTO conversation_parts (conversation_id, part_type, body, created_at,"
+            " updated_at, notified_at, author_type, author_admin_id, attachments, redacted, state)"
+            " VALUES (:c, 'note', '<p>zebra thanks</p>', 0, 0, 0, 'admin', :a, '[]', :r, 'open')",
+            {"c": hidden, "a": data.owner, "r": False},
+        )
+        part = await tx.fetch_val("SELECT MAX(id) FROM conversation_parts")
+        await fulltext.add_part(tx, int(part), int(hidden), "<p>zebra thanks</p>")
+    await check(
+        data,
+        [
+            (eq("source.body", "billing"), ["c1"]),
+            (eq("source.body", "quagga"), []),
+            (eq("conversation_parts.body", "zebra"), ["c1"]),
+            (eq("conversation_parts.body", ["zebra", "thanks"], "IN"), ["c1"]),
+            (eq("conversation_parts.body", "zebra cross", "^"), ["c1"]),
+            (eq("conversation_parts.body", "thanks zebra", "~"), []),
         ],
     )
 
