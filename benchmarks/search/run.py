@@ -92,6 +92,12 @@ async def explain(db: Database, ctx: Context, name: str, query: Any) -> None:
     compiled = sql.compile_conversations(db.dialect, ctx.workspace_id, node, modern=False)
     page_sql = f"{SELECT} WHERE {compiled.where} ORDER BY c.id DESC LIMIT 21"
     count_sql = f"SELECT COUNT(*) FROM conversations c WHERE {compiled.where}"
+    # The count the endpoint runs where there is a cheaper exact one (db/search.py
+    # conversation_count; a word count's bound on the other conversations is not shown).
+    if compiled.word_count is not None:
+        count_sql = compiled.word_count[1]
+    elif compiled.count is not None:
+        count_sql = compiled.count
     await explain_sql(db, name, (("page", page_sql), ("count", count_sql)), compiled.params)
 
 
