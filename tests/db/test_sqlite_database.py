@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from parley.db.database import SqliteDatabase
+from parley.db.database import SqliteDatabase, _SqliteReader
 
 
 @pytest.fixture
@@ -95,6 +95,7 @@ async def test_a_checkpoint_that_finds_a_long_wal_lets_the_next_write_start_it_o
     wal = tmp_path / "parley.db-wal"
     for n in range(30):  # 30 commits: at least 30 frames, none copied yet
         await _add(sqlite, f"before{n}")
+    assert len(await _names(sqlite)) == 30  # the reader holds a snapshot: it must let go too
     restarts = _wal_restarts(wal)
 
     release = asyncio.Event()
@@ -212,4 +213,53 @@ async def test_a_remembered_row_is_read_again_after_any_commit(
     other.commit()
     other.close()
     assert await name() is None
+    await sqlite.close()
+
+
+async def test_reads_share_a_snapshot_until_anything_commits(
+    sqlite: SqliteDatabase, tmp_path: Path
+) -> None:
+    """Reads stay in one read transaction while the WAL index header is unchanged (no lock per
+    read); a commit anywhere — this process's writer, another connection — changes the header,
+    and the next read sees it."""
+    await _add(sqlite, "one")
+    reads: list[str] = []
+    sqlite._reader.set_trace_callback(reads.append)
+    assert await _names(sqlite) == ["one"]
+    assert await _names(sqlite) == ["one"]
+    assert reads.count("BEGIN") == 1  # one snapshot for both reads
+
+    other = sqlite3.connect(tmp_path / "parley.db")
+    other.execute(
+        "INSERT INTO workspaces (id, name, default_version, timezone, region, created_at)"
+        " VALUES ('two', 'two', '2.14', 'UTC', 'us', 0)"
+    )
+    other.commit()
+    other.close()
+    assert await _names(sqlite) == ["one", "two"]
+    await _add(sqlite, "three")
+    assert await _names(sqlite) == ["one", "three", "two"]
+    assert reads.count("BEGIN") == 3
+    await sqlite.close()
+
+
+async def test_a_snapshot_is_let_go_when_idle_and_when_a_write_batch_begins(
+    sqlite: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open snapshot holds a WAL read lock, which would keep checkpoints from copying past it
+    and the WAL from starting over: it ends when this process starts a write batch, and after
+    IDLE seconds without a read (another process may be the one writing)."""
+    monkeypatch.setattr(_SqliteReader, "IDLE", 0.05)
+    await _names(sqlite)
+    assert sqlite._reader.in_transaction
+    release = asyncio.Event()
+    held = asyncio.create_task(_add(sqlite, "held", hold=release))
+    await asyncio.sleep(0)  # the batch has begun
+    assert not sqlite._reader.in_transaction
+    await _names(sqlite)  # a read during the batch takes a snapshot again...
+    assert sqlite._reader.in_transaction
+    release.set()
+    await held
+    await asyncio.sleep(0.2)  # ...which goes once idle
+    assert not sqlite._reader.in_transaction
     await sqlite.close()

@@ -39,7 +39,7 @@ async def list_all(tx: Transaction, ctx: Context, *, include_archived: bool) -> 
 
 def _option(ctx: Context, label: str) -> dict[str, Any]:
     # A UUID from the (seedable) id factory, as the description's option ids are.
-    return {"id": ctx.ids.request_id(), "label": label, "archived": False}
+    return {"id": ctx.ids.uuid(), "label": label, "archived": False}
 
 
 def _label(value: Any, field: str) -> str:

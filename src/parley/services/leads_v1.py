@@ -62,7 +62,7 @@ async def find(tx: Transaction, ctx: Context, user_id: str) -> UserView:
 async def create(tx: Transaction, ctx: Context, fields: Mapping[str, Any]) -> UserView:
     """`POST /contacts` without identifiers: a new lead with a generated `user_id`. No
     identifying information is required."""
-    generated = ctx.ids.request_id()  # UUID-shaped, as 1.x lead user_ids are
+    generated = ctx.ids.uuid()  # UUID-shaped, as 1.x lead user_ids are
     created = await contact_service.create(
         tx, ctx, {**fields, "role": "lead", "external_id": generated}
     )
