@@ -340,12 +340,12 @@ class _SqliteReader:
 
     An open snapshot holds a WAL read lock, which keeps a checkpoint from copying past it and the
     WAL from starting over; so it is ended when this process begins a write batch (release), and
-    when no read has used it for IDLE seconds (another process may be writing)."""
+    once no read has used it for IDLE to 2 × IDLE seconds (another process may be writing)."""
 
     IDLE = 1.0  # seconds a snapshot stays open without a read
 
-    __slots__ = ("_conn", "_header", "_idle_timer", "_last_read", "_memo", "_memo_header",
-                 "_shm", "_snapshot", "_tx")  # fmt: skip
+    __slots__ = ("_conn", "_idle_timer", "_memo", "_memo_header", "_reads", "_shm",
+                 "_snapshot", "_tx")  # fmt: skip
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
@@ -356,26 +356,32 @@ class _SqliteReader:
         self._memo = _ReadMemo()
         self._memo_header = b""  # the header the memo's rows were read under
         self._tx = _SqliteTransaction(conn, self._memo)
-        self._last_read = 0.0
+        self._reads = 0
         self._idle_timer: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Transaction:
         header = self._shm[:WAL_INDEX_HEADER]
         if header != self._snapshot:
-            self.release()
-            self._conn.execute("BEGIN")  # the snapshot is taken by the first statement
-            self._snapshot = header
-            if header != self._memo_header:
-                self._memo.rows.clear()
-                self._memo_header = header
-        loop = asyncio.get_running_loop()
-        self._last_read = loop.time()
-        if self._idle_timer is None:
-            self._idle_timer = loop.call_later(self.IDLE, self._release_if_idle)
+            self._begin(header)
+        # Counted, not timed: asyncio.get_running_loop() (for the loop's clock) makes a getpid
+        # system call, 6% of a GET.
+        self._reads += 1
         return self._tx
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
+
+    def _begin(self, header: bytes) -> None:
+        self.release()
+        self._conn.execute("BEGIN")  # the snapshot is taken by the first statement
+        self._snapshot = header
+        if header != self._memo_header:
+            self._memo.rows.clear()
+            self._memo_header = header
+        if self._idle_timer is None:
+            self._idle_timer = asyncio.get_running_loop().call_later(
+                self.IDLE, self._release_if_idle, self._reads
+            )
 
     def release(self) -> None:
         """End the open snapshot, if any (its locks go with it)."""
@@ -384,14 +390,15 @@ class _SqliteReader:
             if self._conn.in_transaction:
                 self._conn.execute("COMMIT")
 
-    def _release_if_idle(self) -> None:
-        loop = asyncio.get_running_loop()
-        idle_for = loop.time() - self._last_read
-        if idle_for >= self.IDLE or self._snapshot is None:
+    def _release_if_idle(self, reads_before: int) -> None:
+        """Let the snapshot go if no read used it for IDLE seconds (checked every IDLE)."""
+        if self._reads == reads_before or self._snapshot is None:
             self._idle_timer = None
             self.release()
         else:
-            self._idle_timer = loop.call_later(self.IDLE - idle_for, self._release_if_idle)
+            self._idle_timer = asyncio.get_running_loop().call_later(
+                self.IDLE, self._release_if_idle, self._reads
+            )
 
     def close(self) -> None:
         if self._idle_timer is not None:
