@@ -150,3 +150,43 @@ async def _storm(servers: list[ServerProcess]) -> None:
 
 def test_fifty_concurrent_replies_to_one_conversation(servers: list[ServerProcess]) -> None:
     asyncio.run(_storm(servers))
+
+
+def test_a_write_through_one_process_is_read_at_once_through_another(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Two processes on one SQLite file: each keeps a read snapshot open while nothing commits
+    (db/database.py, _SqliteReader), so a commit by the other must end it before the next read.
+    Every GET right after a reply through the other process shows that reply, the document
+    included (the fast path), and the list count follows creations at once."""
+    store = ["--data-dir", str(tmp_path_factory.mktemp("snapshots") / "data")]
+    with serving([*store, "--bootstrap-token", TOKEN, "--migrate"]) as writer:
+        writer.wait_ready(TOKEN)
+        with serving([*store, "--bootstrap-token", TOKEN]) as reader:
+            reader.wait_ready(TOKEN)
+            admin_id, _, conversation_id = asyncio.run(_setup(writer.base_url))
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            path = f"/conversations/{conversation_id}"
+            assert reader.get(path, TOKEN).status_code == 200  # the reader's snapshot is open
+            for n in range(20):
+                sent = writer.http.post(
+                    f"{path}/reply",
+                    headers=headers,
+                    json={"message_type": "note", "type": "admin", "admin_id": admin_id,
+                          "body": f"note {n}"},
+                )  # fmt: skip
+                assert sent.status_code == 200, sent.text
+                seen = reader.get(path, TOKEN).json()
+                assert seen["conversation_parts"]["total_count"] == n + 1
+                assert seen["conversation_parts"]["conversation_parts"][-1]["body"] == (
+                    f"<p>note {n}</p>"
+                )
+                created = writer.http.post(
+                    "/conversations",
+                    headers=headers,
+                    json={"from": {"type": "user", "id": seen["source"]["author"]["id"]},
+                          "body": f"another {n}"},
+                )  # fmt: skip
+                assert created.status_code == 200, created.text
+                listed = reader.get("/conversations?per_page=1", TOKEN).json()
+                assert listed["total_count"] == n + 2
