@@ -4,6 +4,7 @@ own connection, checkpoints that keep the WAL bounded. Real files, real SQLite."
 from __future__ import annotations
 
 import asyncio
+import mmap
 import shutil
 import sqlite3
 from pathlib import Path
@@ -262,4 +263,31 @@ async def test_a_snapshot_is_let_go_when_idle_and_when_a_write_batch_begins(
     await held
     await asyncio.sleep(0.2)  # ...which goes once idle
     assert not sqlite._reader.in_transaction
+    await sqlite.close()
+
+
+async def test_without_a_mappable_shm_file_every_read_takes_its_own_snapshot(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the -shm file cannot be mapped, reads still see every commit (and the memo never
+    answers from an older state): each takes a snapshot of its own."""
+
+    def unmappable(*args: object, **kwargs: object) -> None:
+        raise OSError("no mapping here")
+
+    monkeypatch.setattr(mmap, "mmap", unmappable)
+    shutil.copy(sqlite_template, tmp_path / "parley.db")
+    sqlite = SqliteDatabase(tmp_path / "parley.db")
+    sql = "SELECT name FROM workspaces WHERE id = :id"
+    await _add(sqlite, "x")
+    for name in ("renamed", "again"):
+        other = sqlite3.connect(tmp_path / "parley.db")
+        other.execute("UPDATE workspaces SET name = ? WHERE id = 'x'", (name,))
+        other.commit()
+        other.close()
+        async with sqlite.transaction() as tx:
+            row = await tx.fetch_one_memo(sql, {"id": "x"})
+        assert row is not None
+        assert row["name"] == name
+    assert await _names(sqlite) == ["again"]
     await sqlite.close()

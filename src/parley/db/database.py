@@ -350,8 +350,12 @@ class _SqliteReader:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the -shm file exists
-        with open(f"{path}-shm", "rb") as shm:
-            self._shm = mmap.mmap(shm.fileno(), WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
+        self._shm: mmap.mmap | None = None
+        try:
+            with open(f"{path}-shm", "rb") as shm:
+                self._shm = mmap.mmap(shm.fileno(), WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # no -shm to map (e.g. an unusual file system)
+            log.warning("cannot map %s-shm: every read takes a snapshot of its own", path)
         self._snapshot: bytes | None = None  # the header when the open snapshot began
         self._memo = _ReadMemo()
         self._memo_header = b""  # the header the memo's rows were read under
@@ -360,9 +364,12 @@ class _SqliteReader:
         self._idle_timer: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Transaction:
-        header = self._shm[:WAL_INDEX_HEADER]
-        if header != self._snapshot:
-            self._begin(header)
+        if self._shm is None:
+            self._begin(None)  # a fresh snapshot, an empty memo: slower, still exact
+        else:
+            header = self._shm[:WAL_INDEX_HEADER]
+            if header != self._snapshot:
+                self._begin(header)
         # Counted, not timed: asyncio.get_running_loop() (for the loop's clock) makes a getpid
         # system call, 6% of a GET.
         self._reads += 1
@@ -371,13 +378,13 @@ class _SqliteReader:
     async def __aexit__(self, *exc_info: object) -> None:
         return None
 
-    def _begin(self, header: bytes) -> None:
+    def _begin(self, header: bytes | None) -> None:
         self.release()
         self._conn.execute("BEGIN")  # the snapshot is taken by the first statement
-        self._snapshot = header
-        if header != self._memo_header:
+        self._snapshot = header if header is not None else b""
+        if header is None or header != self._memo_header:
             self._memo.rows.clear()
-            self._memo_header = header
+            self._memo_header = header or b""
         if self._idle_timer is None:
             self._idle_timer = asyncio.get_running_loop().call_later(
                 self.IDLE, self._release_if_idle, self._reads
@@ -405,7 +412,8 @@ class _SqliteReader:
             self._idle_timer.cancel()
             self._idle_timer = None
         self.release()
-        self._shm.close()
+        if self._shm is not None:
+            self._shm.close()
 
 
 # The WAL index header: the first of its two copies, which a commit writes last.
