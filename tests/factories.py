@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+from parley import seed as seeding
 from parley.db import contacts, tags, teams
 from parley.db.database import Database
 from parley.kit.clock import FrozenClock
@@ -53,3 +57,32 @@ async def create_team(db: Database, ws: CreatedWorkspace, clock: FrozenClock, *,
 async def create_tag(db: Database, ws: CreatedWorkspace, clock: FrozenClock, *, name: str) -> int:
     async with db.transaction(write=True) as tx:
         return await tags.insert(tx, workspace_id=ws.workspace_id, name=name, now=clock.now())
+
+
+async def seed_store(
+    path: Path,
+    *,
+    conversations: int,
+    contacts: int,
+    admins: int,
+    teams: int,
+    seed: int,
+    span_days: int = 20,
+) -> seeding.Seeded:
+    """A small SQLite store at `path` filled by `parley seed`, run off the test's event loop
+    (seeding.run calls asyncio.run itself)."""
+    options = seeding.Options(
+        url=f"sqlite:///{path}",
+        conversations=conversations,
+        contacts=contacts,
+        admins=admins,
+        teams=teams,
+        token="t",
+        seed=seed,
+        end=1_764_547_200,
+        span_days=span_days,
+        chunk=100,
+        workers=1,
+        force=False,
+    )
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: seeding.run(options))

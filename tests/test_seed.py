@@ -3,11 +3,8 @@ whose conversations render and search like any others."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import orjson
 import pytest
@@ -21,8 +18,7 @@ from parley.kit.ids import IdFactory
 from parley.render.version import VERSIONS
 from parley.services import search, timekeeping
 from parley.services.context import Context
-
-T = TypeVar("T")
+from tests.factories import seed_store
 
 
 def _words(html_body: str) -> set[str]:
@@ -31,12 +27,15 @@ def _words(html_body: str) -> set[str]:
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_seeded_store_is_searchable(tmp_path: Path, backend: str) -> None:
-    url = f"sqlite:///{tmp_path / 'parley.db'}"
-    options = seeding.Options(
-        url=url, conversations=300, contacts=50, admins=3, teams=2, token="t", seed=5,
-        end=1_764_547_200, span_days=30, chunk=100, workers=1, force=False,
-    )  # fmt: skip
-    done = await _in_thread(lambda: seeding.run(options))
+    done = await seed_store(
+        tmp_path / "parley.db",
+        conversations=300,
+        contacts=50,
+        admins=3,
+        teams=2,
+        seed=5,
+        span_days=30,
+    )
     assert done.conversations == 300
     db = SqliteDatabase(tmp_path / "parley.db")
     try:
@@ -75,22 +74,14 @@ async def test_seeded_store_is_searchable(tmp_path: Path, backend: str) -> None:
     assert kept == visible  # the bulk load recounted the kept count of the list's total_count
 
 
-async def _in_thread(fn: Callable[[], T]) -> T:
-    """run() calls asyncio.run itself: keep it off the test's event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, fn)
-
-
 async def test_seeded_statistics_are_what_the_services_compute(tmp_path: Path) -> None:
     """Each seeded conversation's statistics equal what services/timekeeping.account computes
     when it replays the conversation's stored history (its source message and its parts, as the
     service reads them back: authors, assignments, team names, sides) — the path the service
     takes for a conversation without a tally or with a backdated part."""
-    url = f"sqlite:///{tmp_path / 'parley.db'}"
-    options = seeding.Options(
-        url=url, conversations=400, contacts=40, admins=4, teams=3, token="t", seed=11,
-        end=1_764_547_200, span_days=20, chunk=100, workers=1, force=False,
-    )  # fmt: skip
-    done = await _in_thread(lambda: seeding.run(options))
+    done = await seed_store(
+        tmp_path / "parley.db", conversations=400, contacts=40, admins=4, teams=3, seed=11
+    )
     db = SqliteDatabase(tmp_path / "parley.db")
     try:
         async with db.transaction() as tx:

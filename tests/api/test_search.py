@@ -468,6 +468,14 @@ async def test_workspaces_are_isolated(data: Data, app: Any, other_workspace_tok
     assert response.json()["total_count"] == 0
 
 
+async def _hidden_conversation(data: Data) -> int:
+    """The fixture's unanswered admin-initiated message ("Unanswered billing offer"): the
+    store's only hidden conversation."""
+    async with data.db.transaction() as tx:
+        found = await tx.fetch_val("SELECT id FROM conversations WHERE visible = :v", {"v": False})
+    return int(found)
+
+
 async def test_a_tag_search_counts_only_the_visible_conversations_of_its_workspace(
     data: Data, app: Any, other_workspace_token: Any
 ) -> None:
@@ -489,9 +497,8 @@ async def test_a_tag_search_counts_only_the_visible_conversations_of_its_workspa
             json={"id": foreign.json()["id"], "admin_id": other.owner_admin_id},
         )
         assert applied.status_code == 200, applied.text
+    hidden = await _hidden_conversation(data)
     async with data.db.transaction(write=True) as tx:
-        # The fixture's unanswered admin-initiated message: the store's only hidden one.
-        hidden = await tx.fetch_val("SELECT id FROM conversations WHERE visible = :v", {"v": False})
         await tx.execute(
             "INSERT INTO conversation_tags"
             " (conversation_id, tag_id, applied_at, applied_by_type, applied_by_id)"
@@ -546,10 +553,8 @@ async def test_a_word_search_counts_only_the_visible_conversations_of_its_worksp
         {"message_type": "comment", "type": "admin", "admin_id": str(data.owner),
          "body": "a zebra crossing"},
     )  # fmt: skip
+    hidden = await _hidden_conversation(data)  # it gets part words too
     async with data.db.transaction(write=True) as tx:
-        # The fixture's unanswered admin-initiated message ("Unanswered billing offer"), the
-        # store's only hidden one, gets part words too.
-        hidden = await tx.fetch_val("SELECT id FROM conversations WHERE visible = :v", {"v": False})
         await tx.execute(
             "INSERT INTO conversation_parts (conversation_id, part_type, body, created_at,"
             " updated_at, notified_at, author_type, author_admin_id, attachments, redacted, state)"

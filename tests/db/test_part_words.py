@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
-from parley import seed as seeding
 from parley.db import fulltext, migrate
 from parley.db.database import SqliteDatabase
 from parley.kit.clock import FrozenClock
@@ -22,9 +20,7 @@ from parley.services import search
 from parley.services.context import Context
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import ValidatingClient
-from tests.factories import create_contact
-
-T = TypeVar("T")
+from tests.factories import create_contact, seed_store
 
 
 def test_part_key_is_injective_and_bounded() -> None:
@@ -131,17 +127,11 @@ def _words(body: str | None) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", re.sub(r"<[^>]*>", " ", body or "").lower()))
 
 
-async def _in_thread(fn: Callable[[], T]) -> T:
-    return await asyncio.get_running_loop().run_in_executor(None, fn)
-
-
 async def test_migration_rekeys_a_populated_store_and_back(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'parley.db'}"
-    options = seeding.Options(
-        url=url, conversations=200, contacts=30, admins=3, teams=2, token="t", seed=3,
-        end=1_764_547_200, span_days=20, chunk=100, workers=1, force=False,
-    )  # fmt: skip
-    done = await _in_thread(lambda: seeding.run(options))
+    done = await seed_store(
+        tmp_path / "parley.db", conversations=200, contacts=30, admins=3, teams=2, seed=3
+    )
     db = SqliteDatabase(tmp_path / "parley.db")
     try:
         async with db.transaction(write=True) as tx:
@@ -176,7 +166,7 @@ async def test_migration_rekeys_a_populated_store_and_back(tmp_path: Path) -> No
     )
 
     # The seeded store (with a part redacted behind the index's back) at 0007: keyed by part id.
-    await _in_thread(lambda: migrate.downgrade(url, "0007_document_rowid"))
+    await asyncio.to_thread(migrate.downgrade, url, "0007_document_rowid")
     db = SqliteDatabase(tmp_path / "parley.db")
     try:
         for word in words:
@@ -184,7 +174,7 @@ async def test_migration_rekeys_a_populated_store_and_back(tmp_path: Path) -> No
     finally:
         await db.close()
 
-    await _in_thread(lambda: migrate.upgrade(url))
+    await asyncio.to_thread(migrate.upgrade, url)
     db = SqliteDatabase(tmp_path / "parley.db")
     try:
         for word in words:
