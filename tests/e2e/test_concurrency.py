@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.openapi import validate_response
 from tests.e2e.conftest import fresh_postgres_database
 from tests.e2e.servers import ServerProcess, serving
 
@@ -152,6 +153,14 @@ def test_fifty_concurrent_replies_to_one_conversation(servers: list[ServerProces
     asyncio.run(_storm(servers))
 
 
+def _checked(method: str, path: str, response: httpx.Response) -> Any:
+    """The response's JSON, validated against the official description of its operation."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    validate_response(method, path.split("?")[0], response.status_code, body)
+    return body
+
+
 def test_a_write_through_one_process_is_read_at_once_through_another(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -167,26 +176,30 @@ def test_a_write_through_one_process_is_read_at_once_through_another(
             admin_id, _, conversation_id = asyncio.run(_setup(writer.base_url))
             headers = {"Authorization": f"Bearer {TOKEN}"}
             path = f"/conversations/{conversation_id}"
-            assert reader.get(path, TOKEN).status_code == 200  # the reader's snapshot is open
+            _checked("GET", path, reader.get(path, TOKEN))  # the reader's snapshot is open
             for n in range(20):
-                sent = writer.http.post(
-                    f"{path}/reply",
-                    headers=headers,
-                    json={"message_type": "note", "type": "admin", "admin_id": admin_id,
-                          "body": f"note {n}"},
+                _checked(
+                    "POST", f"{path}/reply",
+                    writer.http.post(
+                        f"{path}/reply", headers=headers,
+                        json={"message_type": "note", "type": "admin", "admin_id": admin_id,
+                              "body": f"note {n}"},
+                    ),
                 )  # fmt: skip
-                assert sent.status_code == 200, sent.text
-                seen = reader.get(path, TOKEN).json()
+                seen = _checked("GET", path, reader.get(path, TOKEN))
                 assert seen["conversation_parts"]["total_count"] == n + 1
                 assert seen["conversation_parts"]["conversation_parts"][-1]["body"] == (
                     f"<p>note {n}</p>"
                 )
-                created = writer.http.post(
-                    "/conversations",
-                    headers=headers,
-                    json={"from": {"type": "user", "id": seen["source"]["author"]["id"]},
-                          "body": f"another {n}"},
+                _checked(
+                    "POST", "/conversations",
+                    writer.http.post(
+                        "/conversations", headers=headers,
+                        json={"from": {"type": "user", "id": seen["source"]["author"]["id"]},
+                              "body": f"another {n}"},
+                    ),
                 )  # fmt: skip
-                assert created.status_code == 200, created.text
-                listed = reader.get("/conversations?per_page=1", TOKEN).json()
+                listed = _checked(
+                    "GET", "/conversations", reader.get("/conversations?per_page=1", TOKEN)
+                )
                 assert listed["total_count"] == n + 2
