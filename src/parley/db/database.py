@@ -323,6 +323,10 @@ class SqliteDatabase:
         self._checkpointer.close()
 
 
+# The WAL index header (the first of its two copies, which a commit writes last), in bytes.
+WAL_INDEX_HEADER = 48
+
+
 class _SqliteReader:
     """Reads on the reading connection, inside a read transaction (a snapshot) kept open from
     one request to the next for as long as nothing is committed to the store.
@@ -414,10 +418,6 @@ class _SqliteReader:
         self.release()
         if self._shm is not None:
             self._shm.close()
-
-
-# The WAL index header: the first of its two copies, which a commit writes last.
-WAL_INDEX_HEADER = 48
 
 
 def _connect(path: Path) -> sqlite3.Connection:
