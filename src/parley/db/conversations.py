@@ -90,6 +90,14 @@ async def get(
     )
 
 
+async def revision(tx: Transaction, conversation_id: int) -> int | None:
+    """The conversation's revision: bumped by every change to what it shows."""
+    value = await tx.fetch_val(
+        "SELECT revision FROM conversations WHERE id = :id", {"id": conversation_id}
+    )
+    return None if value is None else int(value)
+
+
 async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) -> None:
     """Change a conversation. Every change bumps its revision and deletes its stored document
     (what a document shows is exactly its revision's; the writer keeps a new one)."""
@@ -413,16 +421,6 @@ async def parts_of(tx: Transaction, conversation_id: int, *, limit: int = 500) -
     )
     rows.reverse()
     return rows
-
-
-async def parts_by_id(tx: Transaction, conversation_id: int, part_ids: Sequence[int]) -> list[Row]:
-    if not part_ids:
-        return []
-    marks, params = in_list("p", part_ids)
-    return await tx.fetch_all(
-        _PART_SELECT + f" WHERE p.conversation_id = :id AND p.id IN ({marks}) ORDER BY p.id",
-        {"id": conversation_id, **params},
-    )
 
 
 async def get_part(tx: Transaction, conversation_id: int, part_id: int) -> Row | None:

@@ -32,6 +32,10 @@ class Author:
     type: str  # admin | bot | user | lead
     admin_id: int | None = None
     contact_id: str | None = None
+    # How the author is shown (a part's author object), when the caller looked it up; not
+    # part of who the author is.
+    name: str | None = field(default=None, compare=False)
+    email: str | None = field(default=None, compare=False)
 
     @property
     def is_teammate(self) -> bool:

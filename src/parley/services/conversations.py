@@ -64,21 +64,35 @@ async def view(tx: Transaction, ctx: Context, conversation_id: int) -> Conversat
     return (await with_relations(tx, [row], parts))[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What a write that changed a conversation once and appended parts to it left behind, as a
+    read would return it: the conversation's row and the new parts' rows, each with its
+    author's name and email. The response is made from these instead of being read back."""
+
+    row: dict[str, Any]
+    parts: list[Row]
+
+    @property
+    def part_ids(self) -> list[int]:
+        return [int(p["id"]) for p in self.parts]
+
+
 async def view_after_append(
-    tx: Transaction, ctx: Context, conversation_id: int, *, base_revision: int, part_ids: list[int]
+    tx: Transaction, applied: Applied, *, base_revision: int
 ) -> ConversationView | None:
-    """The conversation after a write that changed its row once and appended `part_ids`, with
-    only those parts, when it is exactly one revision past `base_revision` and shows every part:
-    then every earlier part is as the rendering of `base_revision` showed it. None otherwise
-    (something else changed it too, or the oldest part shown changed), and the caller reads
-    the whole view."""
-    row = await store.get(tx, ctx.workspace_id, conversation_id)
-    if row is None or int(row["revision"]) != base_revision + 1:
+    """The conversation after the write `applied` describes, with only its new parts, when it
+    is exactly one revision past `base_revision` and shows every part: then every earlier part
+    is as the rendering of `base_revision` showed it. None otherwise (something else changed it
+    too, or the oldest part shown changed), and the caller reads the whole view. The stored
+    revision is read to be sure: the row `applied` holds is what this write made of it."""
+    row = applied.row
+    conversation_id = int(row["id"])
+    if int(row["revision"]) != base_revision + 1 or int(row["part_count"]) > PART_LIMIT:
         return None
-    if int(row["part_count"]) > PART_LIMIT:
+    if await store.revision(tx, conversation_id) != base_revision + 1:
         return None
-    parts = await store.parts_by_id(tx, conversation_id, part_ids)
-    return (await with_relations(tx, [row], parts))[0]
+    return (await with_relations(tx, [row], applied.parts))[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,20 +222,23 @@ async def _load(tx: Transaction, ctx: Context, conversation_id: int) -> Row:
     return row
 
 
-async def _apply(
-    tx: Transaction, ctx: Context, row: Row, outcome: Outcome, *, now: int
-) -> list[int]:
+async def _apply(tx: Transaction, ctx: Context, row: Row, outcome: Outcome, *, now: int) -> Applied:
     """Persist an outcome for the conversation loaded as `row`: the new facts, its parts (in
     order) and its outbox events."""
     conversation_id = int(row["id"])
-    part_ids: list[int] = []
+    parts: list[Row] = []
     for draft in outcome.parts:
-        part_ids.append(await store.insert_part(tx, _part_values(conversation_id, draft, now)))
+        values = _part_values(conversation_id, draft, now)
+        part_id = await store.insert_part(tx, values)
+        parts.append({"id": part_id, **values, **_author_names(draft.author)})
+    part_ids = [int(p["id"]) for p in parts]
     # Statistics and the SLA tracker follow from the parts (services/timekeeping.py).
     facts, extra = await timekeeping.account(tx, ctx, conversation_id, outcome)
     # Only the facts that changed: every column written costs the upkeep of the indexes on it.
     changed = {name: v for name, v in _fact_columns(facts).items() if row[name] != v}
-    await store.update(tx, conversation_id, {**changed, **extra, "updated_at": now})
+    values = {**changed, **extra, "updated_at": now}
+    await store.update(tx, conversation_id, values)
+    after = {**row, **values, "revision": int(row["revision"]) + 1}
     for topic in outcome.topics:
         await outbox.append(
             tx,
@@ -233,7 +250,18 @@ async def _apply(
                 "part_ids": [str(p) for p in part_ids],
             },
         )
-    return part_ids
+    return Applied(after, parts)
+
+
+def _author_names(author: Author) -> dict[str, str | None]:
+    """A part row's author columns as the parts query joins them (db/conversations.py)."""
+    admin = author.admin_id is not None
+    return {
+        "admin_name": author.name if admin else None,
+        "admin_email": author.email if admin else None,
+        "contact_name": None if admin else author.name,
+        "contact_email": None if admin else author.email,
+    }
 
 
 def _part_values(conversation_id: int, draft: rules.PartDraft, now: int) -> dict[str, Any]:
@@ -276,17 +304,19 @@ async def admin_author(tx: Transaction, ctx: Context, admin_id: int | None) -> A
     """The admin acting in a request body's `admin_id`; must be a teammate of the workspace."""
     if admin_id is None:
         raise InvalidParameter("admin_id is required", field="admin_id", code="parameter_not_found")
-    if await admins.get(tx, ctx.workspace_id, admin_id) is None:
+    admin = await admins.get(tx, ctx.workspace_id, admin_id)
+    if admin is None:
         raise NotFound("Admin not found", code="admin_not_found", field="admin_id")
-    return Author("admin", admin_id=admin_id)
+    return Author("admin", admin_id=admin_id, name=admin["name"], email=admin["email"])
 
 
 async def bot_author(tx: Transaction, ctx: Context) -> Author:
-    return Author("bot", admin_id=int((await admins.bot(tx, ctx.workspace_id))["id"]))
+    bot = await admins.bot(tx, ctx.workspace_id)
+    return Author("bot", admin_id=int(bot["id"]), name=bot["name"], email=bot["email"])
 
 
 def contact_author(row: Row) -> Author:
-    return Author(str(row["role"]), contact_id=str(row["id"]))
+    return Author(str(row["role"]), contact_id=str(row["id"]), name=row["name"], email=row["email"])
 
 
 async def find_contact(
@@ -521,7 +551,7 @@ async def admin_reply(
     reply_options: list[dict[str, str]] | None,
     attachment_urls: list[str],
     attachment_files: list[dict[str, str]],
-) -> tuple[int, list[int]]:
+) -> tuple[int, Applied]:
     conversation_id = await resolve(tx, ctx, reference, None)
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
@@ -581,7 +611,7 @@ async def contact_reply(
     attachment_urls: list[str],
     attachment_files: list[dict[str, str]],
     reply_options: list[dict[str, str]] | None,
-) -> tuple[int, list[int]]:
+) -> tuple[int, Applied]:
     contact = await find_contact(
         tx, ctx, intercom_user_id=intercom_user_id, user_id=user_id, email=email
     )
@@ -618,7 +648,7 @@ async def contact_reply(
 
 async def close(
     tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int, body: str | None
-) -> list[int]:
+) -> Applied:
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
@@ -630,7 +660,7 @@ async def close(
 
 async def snooze(
     tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int, until: int
-) -> list[int]:
+) -> Applied:
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
@@ -638,13 +668,16 @@ async def snooze(
     return await _apply(tx, ctx, row, outcome, now=now)
 
 
-async def open_(tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int) -> list[int]:
+async def open_(
+    tx: Transaction, ctx: Context, conversation_id: int, *, admin_id: int
+) -> Applied | None:
+    """None when the conversation was open already: nothing changed."""
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
     outcome = rules.open_(facts_of(row), author=author, now=now)
     if not outcome.parts:
-        return []
+        return None
     return await _apply(tx, ctx, row, outcome, now=now)
 
 
@@ -672,7 +705,7 @@ async def assign(
     assignee_type: str,
     assignee_id: int,
     body: str | None,
-) -> list[int]:
+) -> Applied:
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     target: int | None = assignee_id or None  # 0 means nobody

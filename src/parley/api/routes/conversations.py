@@ -15,7 +15,7 @@ from parley.db.database import Transaction
 from parley.errors import InvalidParameter, MissingParameter, NotFound
 from parley.render import conversation as render
 from parley.services import conversations as service
-from parley.services.conversations import ConversationView, StoredDocument
+from parley.services.conversations import Applied, ConversationView, StoredDocument
 
 
 class Body(BaseModel):
@@ -57,14 +57,15 @@ async def _respond(
     conversation_id: int,
     *,
     before: StoredDocument | None = None,
-    appended: list[int] | None = None,
+    appended: Applied | None = None,
 ) -> bytes:
     """The conversation after a write. In the document form, the rendering is also kept as the
     conversation's document (same transaction), so the next GET is a single-row read.
 
-    A write that only appended parts (`appended`) to a conversation whose document was current
-    just `before` it renders the conversation with its new parts only and takes the earlier
-    parts from that document: reading and rendering every part was a third of a reply."""
+    A write that only appended parts (`appended`: what it wrote) to a conversation whose
+    document was current just `before` it renders the conversation with its new parts only and
+    takes the earlier parts from that document: reading and rendering every part was a third
+    of a reply, and reading back the row and the parts just written another tenth."""
     if _document_form(call):
         body = await _respond_from_document(call, conversation_id, before, appended)
         if body is not None:
@@ -77,13 +78,11 @@ async def _respond(
 
 
 async def _respond_from_document(
-    call: Call, conversation_id: int, before: StoredDocument | None, appended: list[int] | None
+    call: Call, conversation_id: int, before: StoredDocument | None, appended: Applied | None
 ) -> bytes | None:
     if before is None or appended is None:
         return None
-    view = await service.view_after_append(
-        call.tx, call.ctx, conversation_id, base_revision=before.revision, part_ids=appended
-    )
+    view = await service.view_after_append(call.tx, appended, base_revision=before.revision)
     if view is None:
         return None
     body = render.extend_document(before.body, _render(call, view))
@@ -369,7 +368,7 @@ async def manage_conversation(call: Call) -> bytes:
     kind = data.get("message_type")
     tx, ctx = call.tx, call.ctx
     before = await _document_before(call, call.path["conversation_id"])
-    appended: list[int] | None = None
+    appended: Applied | None = None
     if kind == "close":
         close = call.body(Close)
         appended = await service.close(
@@ -399,6 +398,8 @@ async def manage_conversation(call: Call) -> bytes:
         raise InvalidParameter(
             "message_type must be one of close, snoozed, open, assignment", field="message_type"
         )
+    if appended is None and before is not None:
+        return before.body  # opening an open conversation changes nothing: still current
     return await _respond(call, conversation_id, before=before, appended=appended)
 
 
