@@ -16,6 +16,7 @@ from parley.db import migrate
 from parley.db.database import Database, _PgTransaction, _SqliteTransaction
 from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
+from parley.render import conversation as render
 from parley.services import conversations as conversation_service
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import ValidatingClient
@@ -240,10 +241,20 @@ async def test_writes_that_append_build_on_the_document_and_equal_a_full_renderi
     """A reply or a manage action on a conversation whose document is current renders only its
     new parts and takes the rest from that document (no reading of every part, nor reading back
     the parts it wrote); what it answers and keeps must be what rendering every row answers."""
-    contact = await create_contact(db, workspace, ids, clock, email="m@x.org", name="Em")
+    contact = await create_contact(
+        db, workspace, ids, clock, email="m@x.org", name="Em", external_id='ext "1" \\ ü'
+    )
     team = await create_team(db, workspace, clock, name="Billing")
     admin = workspace.owner_admin_id
     cid = await _conversation(api, contact, admin)
+    # Its contacts and tags are taken from the document it builds on: make them worth checking
+    # (escapes in strings, two tags in their order, both kinds of author).
+    for name in ('VIP "gold" },"priority":', "billing"):
+        tag = (await api.post("/tags", json={"name": name})).json()
+        tagged = await api.post(
+            f"/conversations/{cid}/tags", json={"id": tag["id"], "admin_id": admin}
+        )
+        assert tagged.status_code == 200, tagged.text
     steps: list[dict[str, Any]] = [
         {"message_type": "note", "type": "admin", "admin_id": admin, "body": "<b>internal</b>"},
         {"message_type": "comment", "type": "user", "intercom_user_id": contact, "body": "ok?"},
@@ -270,6 +281,7 @@ async def test_writes_that_append_build_on_the_document_and_equal_a_full_renderi
         assert answered.status_code == 200, (step, answered.text)
         assert not [sql for sql in reads if "FROM conversation_parts p" in sql], step
         assert sum(" FROM conversations c LEFT JOIN" in sql for sql in reads) == 1, step
+        assert not [sql for sql in reads if "FROM conversation_tags" in sql], step
         stored, _ = await _document(db, cid)
         assert stored is not None
         assert orjson.loads(stored) == answered.json()
@@ -359,3 +371,84 @@ async def test_the_rowid_migration_keeps_the_current_documents(
     assert served == (before if isinstance(before, bytes) else before.encode())
     stale_body = (await api.get(f"/conversations/{stale}")).json()  # rendered from the rows
     assert stale_body["id"] == stale
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"{}",
+        b'{"contacts":{"type":"contact.list","contacts":[]},"first_contact_reply":null}',
+        b'{"contacts":{"type":"contact.list","contacts":[{"id":"1"}',
+        b'{"contacts":{"type":"contact.list","contacts":{"id":1}},"first_contact_reply":null,'
+        b'"tags":{"type":"tag.list","tags":[]},"priority":"not_priority"}',
+        b'{"contacts":{"type":"contact.list","contacts":[}},"first_contact_reply":null,'
+        b'"tags":{"type":"tag.list","tags":[]},"priority":"not_priority"}',
+    ],
+)
+def test_a_document_of_another_shape_yields_no_relations(document: bytes) -> None:
+    """The writer then reads the contacts and tags instead."""
+    assert render.relations_in_document(document) is None
+
+
+def test_relations_are_read_from_a_document() -> None:
+    document = (
+        b'{"type":"conversation","contacts":{"type":"contact.list","contacts":[{"type":"contact",'
+        b'"id":"c1","external_id":"x \\"]},\\"first_contact_reply\\":"}]},'
+        b'"first_contact_reply":null,"tags":{"type":"tag.list","tags":[{"type":"tag","id":"7",'
+        b'"name":"n","applied_at":5,"applied_by":{"type":"admin","id":"2"}}]},'
+        b'"priority":"not_priority"}'
+    )
+    found = render.relations_in_document(document)
+    assert found is not None
+    contacts, tags = found
+    assert [render.contact_reference(c) for c in contacts] == [
+        {"type": "contact", "id": "c1", "external_id": 'x "]},"first_contact_reply":'}
+    ]
+    assert [render.applied_tag(t) for t in tags] == [
+        {
+            "type": "tag",
+            "id": "7",
+            "name": "n",
+            "applied_at": 5,
+            "applied_by": {"type": "admin", "id": "2"},
+        }
+    ]
+
+
+async def test_writes_that_retire_documents_are_bulk_writes(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Renaming or deleting a tag, and changing or deleting a contact, may retire the documents
+    of a great many conversations: those requests ask for a bulk write (on SQLite, its journal
+    on disk rather than in memory: Database.transaction); a reply does not."""
+    contact = await create_contact(db, workspace, ids, clock, email="b@x.org")
+    admin = workspace.owner_admin_id
+    cid = await _conversation(api, contact, admin)
+    tag = (await api.post("/tags", json={"name": "t"})).json()
+    writes: list[bool] = []
+    original = type(db).transaction
+
+    def recorded(self: Any, *, write: bool = False, bulk: bool = False) -> Any:
+        if write:
+            writes.append(bulk)
+        return original(self, write=write, bulk=bulk)
+
+    monkeypatch.setattr(type(db), "transaction", recorded)
+    requests = [
+        api.post(
+            f"/conversations/{cid}/reply",
+            json={"message_type": "note", "type": "admin", "admin_id": admin, "body": "n"},
+        ),
+        api.post("/tags", json={"id": tag["id"], "name": "renamed"}),
+        api.delete(f"/tags/{tag['id']}"),
+        api.put(f"/contacts/{contact}", json={"name": "Bea"}),
+        api.delete(f"/contacts/{contact}"),
+    ]
+    for request in requests:
+        assert (await request).status_code == 200
+    assert writes == [False, True, True, True, True]

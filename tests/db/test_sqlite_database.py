@@ -67,6 +67,42 @@ async def test_concurrent_writes_share_a_commit_and_a_failure_undoes_only_its_ow
     await sqlite.close()
 
 
+async def _journal_kept_by(db: SqliteDatabase, name: str, *, bulk: bool) -> int:
+    """One write; returns the writer's `temp_store` while it ran (2: memory, 1: file)."""
+    async with db.transaction(write=True, bulk=bulk) as tx:
+        await tx.execute(
+            "INSERT INTO workspaces (id, name, default_version, timezone, region, created_at)"
+            " VALUES (:id, :name, '2.14', 'UTC', 'us', 0)",
+            {"id": name, "name": name},
+        )
+        kept = int(await tx.fetch_val("PRAGMA temp_store"))
+    return kept
+
+
+async def test_batches_keep_their_journal_in_memory_and_a_bulk_write_runs_alone_on_disk(
+    sqlite: SqliteDatabase,
+) -> None:
+    """The sub-journal of a batch (the originals of the pages its savepoints change) stays in
+    memory, but a write that may change a great many rows keeps it on disk, in a batch of its
+    own: the writes already in the open batch commit first, and the next batch is back in
+    memory."""
+    statements: list[str] = []
+    sqlite._writer.set_trace_callback(statements.append)
+    before, bulk, joined = await asyncio.gather(
+        _journal_kept_by(sqlite, "a", bulk=False),
+        _journal_kept_by(sqlite, "b", bulk=True),
+        _journal_kept_by(sqlite, "c", bulk=False),
+    )
+    after = await _journal_kept_by(sqlite, "d", bulk=False)
+    sqlite._writer.set_trace_callback(None)
+    assert (before, bulk, joined, after) == (2, 1, 1, 2)
+    # "a" committed on its own when the bulk write came; "c" joined the bulk write's batch.
+    assert statements.count("BEGIN IMMEDIATE") == 3
+    assert statements.count("COMMIT") == 3
+    assert await _names(sqlite) == ["a", "b", "c", "d"]
+    await sqlite.close()
+
+
 async def test_a_read_never_sees_a_write_that_has_not_committed(sqlite: SqliteDatabase) -> None:
     async with sqlite.transaction(write=True) as tx:
         await tx.execute(

@@ -148,11 +148,12 @@ class Endpoint:
     directly): its own headers parsing and a two-message response cost a fraction of building
     a Request and a Response, which was a visible share of a GET served from its document."""
 
-    __slots__ = ("handler", "write")
+    __slots__ = ("bulk", "handler", "write")
 
-    def __init__(self, handler: Handler, *, write: bool) -> None:
+    def __init__(self, handler: Handler, *, write: bool, bulk: bool = False) -> None:
         self.handler = handler
         self.write = write
+        self.bulk = bulk  # a write that may change a great many rows (Database.transaction)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         status, body, request_id = await self.respond(scope, receive)
@@ -191,7 +192,7 @@ class Endpoint:
                     raise InvalidParameter(
                         "There was a problem in the JSON you submitted"
                     ) from None
-            async with state.db.transaction(write=self.write) as tx:
+            async with state.db.transaction(write=self.write, bulk=self.bulk) as tx:
                 auth = await tokens.authenticate(tx, token)
                 if auth is None:
                     raise Unauthorized()

@@ -13,9 +13,11 @@ from parley.api.endpoint import Endpoint, Handler
 from parley.errors import NotFound
 
 
-def route(method: str, path: str, handler: Handler) -> Route:
-    return Route(path, Endpoint(handler, write=method != "GET"), methods=[method],
-                 name=handler.__name__)  # fmt: skip
+def route(method: str, path: str, handler: Handler, *, bulk: bool = False) -> Route:
+    """`bulk`: the write may change a great many rows (it retires the documents of every
+    conversation showing a tag or a contact): see Database.transaction."""
+    endpoint = Endpoint(handler, write=method != "GET", bulk=bulk)
+    return Route(path, endpoint, methods=[method], name=handler.__name__)
 
 
 def numeric_id(value: str, *, message: str = "Resource Not Found", code: str = "not_found") -> int:

@@ -341,6 +341,53 @@ def extend_document(previous: bytes, rendered: dict[str, Any]) -> bytes | None:
     )
 
 
+_CONTACTS_OPEN = b'"contacts":{"type":"contact.list","contacts":'
+_CONTACTS_CLOSE = b'},"first_contact_reply":'
+_TAGS_OPEN = b'"tags":{"type":"tag.list","tags":'
+_TAGS_CLOSE = b'},"priority":'
+
+
+def relations_in_document(document: bytes) -> tuple[list[Row], list[Row]] | None:
+    """The contacts and tags a document shows, as rows that render them the same way
+    (`contact_reference`, `applied_tag`, `rating`): a write that changes neither builds on its
+    document without querying them. None if `document` is not of that shape.
+
+    Both lists sit in the head, before the parts, in the order `conversation` writes its keys.
+    Their first opening is theirs (the source before them has no such member), and the closing
+    after it ends them: it has unescaped quotes, so it occurs in no string, and contact and tag
+    references hold no list of their own."""
+    contacts = _member(document, _CONTACTS_OPEN, _CONTACTS_CLOSE)
+    tags = _member(document, _TAGS_OPEN, _TAGS_CLOSE)
+    if contacts is None or tags is None:
+        return None
+    contact_rows: list[Row] = list(contacts)
+    return contact_rows, [
+        {
+            "id": tag["id"],
+            "name": tag["name"],
+            "applied_at": tag["applied_at"],
+            "applied_by_type": tag["applied_by"]["type"],
+            "applied_by_id": tag["applied_by"]["id"],
+        }
+        for tag in tags
+    ]
+
+
+def _member(document: bytes, opening: bytes, closing: bytes) -> list[dict[str, Any]] | None:
+    start = document.find(opening)
+    if start < 0:
+        return None
+    start += len(opening)
+    end = document.find(closing, start)
+    if end < 0:
+        return None
+    try:
+        value = orjson.loads(document[start:end])
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, list) else None
+
+
 def conversation_list(
     items: list[dict[str, Any]],
     *,

@@ -79,20 +79,29 @@ class Applied:
 
 
 async def view_after_append(
-    tx: Transaction, applied: Applied, *, base_revision: int
+    tx: Transaction,
+    applied: Applied,
+    *,
+    base_revision: int,
+    relations: tuple[list[Row], list[Row]] | None = None,
 ) -> ConversationView | None:
     """The conversation after the write `applied` describes, with only its new parts, when it
     is exactly one revision past `base_revision` and shows every part: then every earlier part
     is as the rendering of `base_revision` showed it. None otherwise (something else changed it
     too, or the oldest part shown changed), and the caller reads the whole view. The stored
-    revision is read to be sure: the row `applied` holds is what this write made of it."""
+    revision is read to be sure: the row `applied` holds is what this write made of it.
+    `relations`: the contacts and tags as `base_revision` showed them (its document's), when
+    the write changed neither; otherwise they are read."""
     row = applied.row
     conversation_id = int(row["id"])
     if int(row["revision"]) != base_revision + 1 or int(row["part_count"]) > PART_LIMIT:
         return None
     if await store.revision(tx, conversation_id) != base_revision + 1:
         return None
-    return (await with_relations(tx, [row], applied.parts))[0]
+    if relations is None:
+        return (await with_relations(tx, [row], applied.parts))[0]
+    contacts, tags = relations
+    return ConversationView(row, contacts, tags, applied.parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,11 +117,20 @@ async def unarchive_contact(call: Call) -> dict[str, Any]:
 # Under 1.x these paths are the 1.x Leads API (routes/leads_v1.py).
 routes = [
     route("GET", "/contacts", legacy_or(list_contacts, leads_v1.list_leads)),
-    route("POST", "/contacts", legacy_or(create_contact, leads_v1.create_or_update_lead)),
+    route(
+        "POST", "/contacts", legacy_or(create_contact, leads_v1.create_or_update_lead), bulk=True
+    ),
     route("GET", "/contacts/find_by_external_id/{external_id:path}", show_contact_by_external_id),
     route("GET", "/contacts/{contact_id}", legacy_or(show_contact, leads_v1.show_lead)),
-    route("PUT", "/contacts/{contact_id}", legacy_or(update_contact, leads_v1.update_lead)),
-    route("DELETE", "/contacts/{contact_id}", legacy_or(delete_contact, leads_v1.delete_lead)),
+    route(
+        "PUT", "/contacts/{contact_id}", legacy_or(update_contact, leads_v1.update_lead), bulk=True
+    ),
+    route(
+        "DELETE",
+        "/contacts/{contact_id}",
+        legacy_or(delete_contact, leads_v1.delete_lead),
+        bulk=True,
+    ),
     route("POST", "/contacts/{contact_id}/archive", archive_contact),
     route("POST", "/contacts/{contact_id}/unarchive", unarchive_contact),
 ]

@@ -82,7 +82,14 @@ async def _respond_from_document(
 ) -> bytes | None:
     if before is None or appended is None:
         return None
-    view = await service.view_after_append(call.tx, appended, base_revision=before.revision)
+    # Replies and manage actions change neither contacts nor tags (changing either retires
+    # the document), so the previous document's are current.
+    view = await service.view_after_append(
+        call.tx,
+        appended,
+        base_revision=before.revision,
+        relations=render.relations_in_document(before.body),
+    )
     if view is None:
         return None
     body = render.extend_document(before.body, _render(call, view))

@@ -151,7 +151,7 @@ async def convert_lead(call: Call) -> dict[str, Any]:
 
 
 routes = [
-    route("PUT", "/contacts", update_lead_by_body),
-    route("DELETE", "/contacts", delete_lead_by_user_id),
-    route("POST", "/contacts/convert", convert_lead),
+    route("PUT", "/contacts", update_lead_by_body, bulk=True),
+    route("DELETE", "/contacts", delete_lead_by_user_id, bulk=True),
+    route("POST", "/contacts/convert", convert_lead, bulk=True),
 ]

@@ -103,9 +103,9 @@ async def detach_tag_from_contact(call: Call) -> dict[str, Any]:
 
 routes = [
     route("GET", "/tags", list_tags),
-    route("POST", "/tags", create_tag),
+    route("POST", "/tags", create_tag, bulk=True),
     route("GET", "/tags/{tag_id}", find_tag),
-    route("DELETE", "/tags/{tag_id}", delete_tag),
+    route("DELETE", "/tags/{tag_id}", delete_tag, bulk=True),
     route("GET", "/contacts/{contact_id}/tags", list_contact_tags),
     route("POST", "/contacts/{contact_id}/tags", attach_tag_to_contact),
     route("DELETE", "/contacts/{contact_id}/tags/{tag_id}", detach_tag_from_contact),

@@ -147,7 +147,7 @@ async def find_user(call: Call) -> dict[str, Any]:
 
 
 routes = [
-    route("POST", "/users", upsert_user),
+    route("POST", "/users", upsert_user, bulk=True),
     route("GET", "/users", find_user),
     route("GET", "/users/{id}", get_user),
 ]
