@@ -155,6 +155,30 @@ async def test_a_checkpoint_that_finds_a_long_wal_lets_the_next_write_start_it_o
     assert not wal.exists() or wal.stat().st_size == 0  # closing checkpoints it all
 
 
+@pytest.mark.parametrize(("caught_up", "rounds"), [(float("inf"), 1), (0.0, 4)])
+async def test_before_the_quiet_checkpoint_others_catch_up_until_one_is_quick(
+    sqlite: SqliteDatabase, monkeypatch: pytest.MonkeyPatch, caught_up: float, rounds: int
+) -> None:
+    """The quiet checkpoint holds every write back while it copies and syncs what the one
+    before it missed, so checkpoints without the write lock run first until one is quick
+    (CAUGHT_UP), at most CATCH_UP_ROUNDS of them."""
+    monkeypatch.setattr(SqliteDatabase, "RESTART_FRAMES", 1)
+    monkeypatch.setattr(SqliteDatabase, "CAUGHT_UP", caught_up)
+    sqlite._next_checkpoint = float("inf")  # no checkpoint but the one this test runs
+    await _add(sqlite, "a")
+    checkpoints: list[tuple[str, bool]] = []
+    run = sqlite._run_checkpoint
+
+    def recorded(mode: str = "PASSIVE") -> int:
+        checkpoints.append((mode, sqlite._write_lock.locked()))
+        return run(mode)
+
+    monkeypatch.setattr(sqlite, "_run_checkpoint", recorded)
+    await sqlite._checkpoint()
+    assert checkpoints == [("PASSIVE", False)] * (1 + rounds) + [("PASSIVE", True)]
+    await sqlite.close()
+
+
 def _wal_restarts(wal: Path) -> int:
     """The WAL header's checkpoint sequence number, which SQLite increments each time it
     starts the WAL over (https://sqlite.org/fileformat2.html#walformat)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import orjson
@@ -77,13 +78,18 @@ class Call:
 
     @property
     def query(self) -> Mapping[str, str]:
-        """The query string, parsed on first use (most requests never look)."""
+        """The query string, parsed on first use (most requests never look, and most have
+        none: then no Request is made for it)."""
+        if not self.scope["query_string"]:
+            return _NO_QUERY
         return self.request.query_params
 
     def body(self, model: type[M]) -> M:
         """Validate the JSON body against a request model; errors name the field."""
         return parse_model(model, {} if self.json is None else self.json)
 
+
+_NO_QUERY: Mapping[str, str] = MappingProxyType({})
 
 # A handler returns the rendered dict, bytes it already serialised, or None for an empty body.
 Handler = Callable[[Call], Awaitable[dict[str, Any] | bytes | None]]
