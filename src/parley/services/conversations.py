@@ -73,10 +73,6 @@ class Applied:
     row: dict[str, Any]
     parts: list[Row]
 
-    @property
-    def part_ids(self) -> list[int]:
-        return [int(p["id"]) for p in self.parts]
-
 
 async def view_after_append(
     tx: Transaction,
