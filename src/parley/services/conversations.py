@@ -233,17 +233,17 @@ async def _apply(tx: Transaction, ctx: Context, row: Row, outcome: Outcome, *, n
     conversation_id = int(row["id"])
     parts: list[Row] = []
     for draft in outcome.parts:
-        values = _part_values(conversation_id, draft, now)
-        part_id = await store.insert_part(tx, values)
-        parts.append({"id": part_id, **values, **_author_names(draft.author)})
+        part = _part_values(conversation_id, draft, now)
+        part_id = await store.insert_part(tx, part)
+        parts.append({"id": part_id, **part, **_author_names(draft.author)})
     part_ids = [int(p["id"]) for p in parts]
     # Statistics and the SLA tracker follow from the parts (services/timekeeping.py).
     facts, extra = await timekeeping.account(tx, ctx, conversation_id, outcome)
     # Only the facts that changed: every column written costs the upkeep of the indexes on it.
     changed = {name: v for name, v in _fact_columns(facts).items() if row[name] != v}
-    values = {**changed, **extra, "updated_at": now}
-    await store.update(tx, conversation_id, values)
-    after = {**row, **values, "revision": int(row["revision"]) + 1}
+    columns = {**changed, **extra, "updated_at": now}
+    await store.update(tx, conversation_id, columns)
+    after = {**row, **columns, "revision": int(row["revision"]) + 1}  # as a read would see it
     for topic in outcome.topics:
         await outbox.append(
             tx,
