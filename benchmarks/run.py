@@ -37,7 +37,9 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -119,7 +121,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument(
         "--scenarios",
         default="get,reply,list,list_page2,list_middle",
-        help="comma-separated subset of get,reply,list,list_page2,list_middle",
+        help=f"comma-separated subset of {','.join(SCENARIOS)} (floor_*: reply_floor.py)",
     )
     parser.add_argument("--profile", action="store_true", help="py-spy the server on get/reply")
     parser.add_argument("--profile-duration", type=int, default=8)
@@ -264,6 +266,29 @@ class Server:
                 self.process.wait()
 
 
+def start_floor(config: Config, name: str, body_file: Path, probe: str) -> Server:
+    """benchmarks/reply_floor.py in the scenario's mode, pinned like parley serve; `store` on a
+    copy of the store taken now (replies so far included), deleted when the run ends."""
+    if config.data_dir is None:
+        raise SystemExit("the floor scenarios run on SQLite only (--data-dir)")
+    mode = name.removeprefix("floor_")
+    port = config.ceiling_port + (1 if mode == "post" else 2)
+    command = [
+        "taskset", "-c", config.server_cpu, sys.executable, str(HERE / "reply_floor.py"),
+        "--mode", mode, "--body-file", str(body_file), "--port", str(port),
+    ]  # fmt: skip
+    if mode == "store":
+        copy = config.out / "floor-store"
+        copy.mkdir()
+        source = sqlite3.connect(config.data_dir / "parley.db")
+        target = sqlite3.connect(copy / "parley.db")
+        source.backup(target)  # consistent while parley serve has the store open
+        target.close()
+        source.close()
+        command += ["--data-dir", str(copy)]
+    return start_server(name, command, port, config.out / f"{name}.log", probe)
+
+
 def start_server(name: str, command: list[str], port: int, log: Path, probe: str) -> Server:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     handle = log.open("wb")
@@ -374,7 +399,9 @@ class Scenario:
         return min(rates), max(rates)
 
 
-SCENARIOS = ("get", "reply", "list", "list_page2", "list_middle")
+SCENARIOS = ("get", "reply", "list", "list_page2", "list_middle", "floor_post", "floor_store")
+# Served by benchmarks/reply_floor.py (SQLite only; `floor_store` writes to a copy of the store).
+FLOOR_SCENARIOS = ("floor_post", "floor_store")
 
 
 def _busy_ticks() -> int:
@@ -580,6 +607,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     probe = f"/conversations/{facts.sample_id}"
     parley = start_server("parley", serve, config.port, config.out / "parley.log", probe)
     ceiling_server: Server | None = None
+    floor_servers: list[Server] = []
     try:
         status, sample = http_get(parley.base + probe, token=config.token)
         if status != 200:
@@ -621,6 +649,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 [*auth, f"path=/conversations?per_page=20&starting_after={facts.middle_cursor}"]),
             "reply": Scenario("reply", "POST /conversations/{id}/reply (admin)", "reply.lua",
                               [*auth, *ids, admins]),
+            "floor_post": Scenario("floor_post", "floor: the reply POST, parsed, no work",
+                                   "reply.lua", [*auth, *ids, admins], server="floor_post"),
+            "floor_store": Scenario("floor_store", "floor: the reply's rows and document only",
+                                    "reply.lua", [*auth, *ids, admins], server="floor_store"),
         }  # fmt: skip
         scenarios = [every[name] for name in SCENARIOS if name in config.scenarios]
         ceiling = Scenario(
@@ -628,6 +660,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             [*auth, *ids], server="ceiling",
         )  # fmt: skip
         servers = {"parley": parley, "ceiling": ceiling_server}
+        for scenario in scenarios:
+            if scenario.name in FLOOR_SCENARIOS:
+                floor = start_floor(config, scenario.name, body_file, probe)
+                floor_servers.append(floor)
+                servers[scenario.name] = floor
 
         print(f"Warm-up: {config.warmup}s per scenario", flush=True)
         for scenario in [ceiling, *scenarios]:
@@ -666,9 +703,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                     if summary is not None:
                         profiles[scenario.name] = asdict(summary)
     finally:
+        for floor in floor_servers:
+            floor.stop()
         if ceiling_server is not None:
             ceiling_server.stop()
         parley.stop()
+        shutil.rmtree(config.out / "floor-store", ignore_errors=True)
 
     table, verdicts = report(config, facts, scenarios, ceiling, rss)
     for name in profiles:
