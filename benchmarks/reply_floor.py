@@ -23,11 +23,18 @@ single-document read: what a reply costs Parley beyond it is Parley's own work.
         --body-file benchmarks/results/<run>/sample-conversation.json --port 8767
 
 run.py runs it with `--scenarios ...,floor_post,floor_store` (on a copy of the store it made).
+What each step of `store` costs, in process (no HTTP; on a copy of a store: it writes):
+
+    python benchmarks/reply_floor.py --components /tmp/store-copy
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import random
+import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,10 +46,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley.db.database import SqliteDatabase, Transaction
+from parley.kit.clock import SystemClock
 
 JSON_TYPE = "application/json; charset=utf-8"  # what parley.api.endpoint sends
 REQUEST_ID = "00000000-0000-4000-a000-000000000000"
 HEADERS = {"X-Request-Id": REQUEST_ID}
+CLOCK = SystemClock()
 
 PART_COLUMNS = (
     "conversation_id, part_type, body, created_at, updated_at, notified_at, author_type,"
@@ -52,12 +61,12 @@ INSERT_PART = (
     f"INSERT INTO conversation_parts ({PART_COLUMNS}) VALUES (:conversation_id, 'comment',"
     " :body, :now, :now, :now, 'admin', :admin_id, '[]', 0, :state, NULL) RETURNING id"
 )
-UPDATE_CONVERSATION = (
-    "UPDATE conversations SET updated_at = :now, waiting_since = NULL,"
-    " part_count = part_count + 1, revision = revision + 1,"
-    " statistics = json_set(statistics, '$.last_admin_reply_at', :now)"
-    " WHERE id = :id"
+MOVE_CONVERSATION = (
+    "updated_at = :now, waiting_since = NULL, part_count = part_count + 1, revision = revision + 1"
 )
+# A statistic changes with every admin reply (last_admin_reply_at): the column is rewritten,
+# and with it the two statistics expression indexes.
+SET_STATISTICS = "statistics = json_set(statistics, '$.last_admin_reply_at', :now)"
 # The part as a document shows it, less the fields that vary (close enough in size).
 PART_TEMPLATE = (
     b',{"type":"conversation_part","id":"%d","part_type":"comment","body":%s,'
@@ -67,28 +76,44 @@ PART_TEMPLATE = (
     b'"email_message_metadata":null,"state":"open","tags":[],"event_details":{},'
     b'"app_package_code":null}'
 )
+# What a reply stores, in the order --components adds them up.
+STEPS = ("part", "conversation", "statistics", "document")
 
 
-async def store_reply(tx: Transaction, conversation_id: int, admin_id: int, body: str) -> bytes:
-    now = 1_780_000_000
+async def store_reply(
+    tx: Transaction, conversation_id: int, admin_id: int, body: str, steps: Sequence[str] = STEPS
+) -> bytes:
+    now = CLOCK.now()  # updated_at moves to the end of its indexes, as a real reply's does
     row = await tx.fetch_one(
         "SELECT state, revision FROM conversations WHERE id = :id", {"id": conversation_id}
     )
+    if row is None:
+        return b""
+    part_id = 0
+    if "part" in steps:
+        part_id = await tx.fetch_val(
+            INSERT_PART,
+            {"conversation_id": conversation_id, "body": f"<p>{body}</p>", "now": now,
+             "admin_id": admin_id, "state": row["state"]},
+        )  # fmt: skip
+    changes = [MOVE_CONVERSATION] if "conversation" in steps else []
+    changes += [SET_STATISTICS] if "statistics" in steps else []
+    if changes:  # one statement, as Parley's reply makes
+        await tx.execute(
+            f"UPDATE conversations SET {', '.join(changes)} WHERE id = :id",
+            {"now": now, "id": conversation_id},
+        )
+    if "document" not in steps:
+        return b"{}"
     document = await tx.fetch_one(
         "SELECT body FROM conversation_documents WHERE conversation_id = :id",
         {"id": conversation_id},
     )
-    if row is None or document is None:
+    if document is None:
         return b""
-    part_id = await tx.fetch_val(
-        INSERT_PART,
-        {"conversation_id": conversation_id, "body": f"<p>{body}</p>", "now": now,
-         "admin_id": admin_id, "state": row["state"]},
-    )  # fmt: skip
     await tx.execute(
         "DELETE FROM conversation_documents WHERE conversation_id = :id", {"id": conversation_id}
     )
-    await tx.execute(UPDATE_CONVERSATION, {"now": now, "id": conversation_id})
     old = bytes(document["body"])
     end = old.rfind(b'],"total_count"')  # the end of conversation_parts' list
     part = PART_TEMPLATE % (part_id, orjson.dumps(body), now, now, now, admin_id)
@@ -99,6 +124,34 @@ async def store_reply(tx: Transaction, conversation_id: int, admin_id: int, body
         {"doc": new, "id": conversation_id},
     )
     return new
+
+
+async def components(data_dir: Path, replies: int, concurrency: int) -> None:
+    """In process, no HTTP: `replies` stores by `concurrency` callers at once (so that they
+    share batches as under wrk), for each prefix of STEPS; prints the time and the main
+    thread's CPU per reply, and what each step added."""
+    path = data_dir / "parley.db"
+    ids = [int(r[0]) for r in sqlite3.connect(path).execute("SELECT id FROM conversations")]
+    pick = random.Random(1)
+    before = 0.0
+    for count in range(len(STEPS) + 1):
+        steps = STEPS[:count]
+        db = SqliteDatabase(path)
+
+        async def caller(db: SqliteDatabase = db, steps: Sequence[str] = steps) -> None:
+            for _ in range(replies // concurrency):
+                async with db.transaction(write=True) as tx:
+                    await store_reply(tx, pick.choice(ids), 2, "Thanks, looking now.", steps)
+
+        started, cpu = time.perf_counter(), time.thread_time()
+        await asyncio.gather(*(caller() for _ in range(concurrency)))
+        each = 1e6 * (time.perf_counter() - started) / replies
+        each_cpu = 1e6 * (time.thread_time() - cpu) / replies
+        await db.close()
+        label = "row read + " + " + ".join(steps) if steps else "(the row read, in a transaction)"
+        print(f"{label:<58} {each:7.0f} µs/reply  main thread {each_cpu:5.0f} µs"
+              f"  step +{each - before:5.0f} µs")  # fmt: skip
+        before = each
 
 
 def create_app(mode: str, body: bytes, data_dir: Path | None) -> Starlette:
@@ -126,12 +179,21 @@ def create_app(mode: str, body: bytes, data_dir: Path | None) -> Starlette:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The reply floor server for run.py.")
-    parser.add_argument("--mode", choices=["post", "store"], required=True)
-    parser.add_argument("--body-file", type=Path, required=True, help="the `post` answer")
+    parser.add_argument("--mode", choices=["post", "store"])
+    parser.add_argument("--body-file", type=Path, help="the `post` answer")
     parser.add_argument("--data-dir", type=Path, help="`store`: a copy of a seeded store")
+    parser.add_argument(
+        "--components", type=Path, metavar="STORE", help="time the steps in process (a copy!)"
+    )
+    parser.add_argument("--replies", type=int, default=6400)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args(argv)
+    if args.components is not None:
+        asyncio.run(components(args.components, args.replies, concurrency=32))
+        return
+    if args.mode is None or args.body_file is None:
+        parser.error("--mode and --body-file are required (or --components)")
     if args.mode == "store" and args.data_dir is None:
         parser.error("--mode store needs --data-dir (a copy: it writes)")
     data_dir = args.data_dir if args.mode == "store" else None
