@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from parley.db.database import SqliteDatabase, _SqliteReader
+from parley.db.database import SqliteDatabase, _SqliteReader, writes_memo_table
 
 
 @pytest.fixture
@@ -275,6 +275,100 @@ async def test_a_remembered_row_is_read_again_after_any_commit(
     other.close()
     assert await name() is None
     await sqlite.close()
+
+
+async def _memo_reads(
+    db: SqliteDatabase, count: int, *, rename: str | None = None, fail: bool = False
+) -> list[str | None]:
+    """One write request that reads the workspace 'memo' through the memo `count` times,
+    renaming it first if asked, and failing at the end if asked."""
+    sql = "SELECT name FROM workspaces WHERE id = :id"
+    seen: list[str | None] = []
+    async with db.transaction(write=True) as tx:
+        if rename is not None:
+            await tx.execute("UPDATE workspaces SET name = :n WHERE id = 'memo'", {"n": rename})
+        for _ in range(count):
+            row = await tx.fetch_one_memo(sql, {"id": "memo"})
+            seen.append(None if row is None else str(row["name"]))
+        if fail:
+            raise RuntimeError("this request fails after reading")
+    return seen
+
+
+async def test_the_writer_remembers_a_row_for_one_batch_unless_a_write_in_it_may_change_it(
+    sqlite: SqliteDatabase, tmp_path: Path
+) -> None:
+    """On the writing connection fetch_one_memo (token, acting admin, office hours: read by
+    every reply) answers from memory for the rest of the batch. A write in the batch to one of
+    the MEMO_TABLES, a write that rolls back, and a new batch (another process may have
+    committed before it) make it read again; what it answers is always what the query would."""
+    await _add(sqlite, "memo")
+    statements: list[str] = []
+    sqlite._writer.set_trace_callback(statements.append)
+
+    def reads() -> int:
+        return sum("SELECT name FROM workspaces" in s for s in statements)
+
+    # Three requests in one batch, two reads each: one read of the store.
+    results = await asyncio.gather(*(_memo_reads(sqlite, 2) for _ in range(3)))
+    assert results == [["memo", "memo"]] * 3
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert reads() == 1
+
+    # In one batch: a rename is seen by the request that made it and by those after it; a
+    # request that renames, reads (the memo then holds its name) and fails leaves the memo
+    # holding nothing that its rollback undid.
+    statements.clear()
+    results = await asyncio.gather(
+        _memo_reads(sqlite, 1),
+        _memo_reads(sqlite, 2, rename="renamed"),
+        _memo_reads(sqlite, 1),
+        _memo_reads(sqlite, 1, rename="undone", fail=True),
+        _memo_reads(sqlite, 1),
+        return_exceptions=True,
+    )
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert results[:3] == [["memo"], ["renamed", "renamed"], ["renamed"]]
+    assert isinstance(results[3], RuntimeError)
+    assert results[4] == ["renamed"]
+    assert reads() == 4  # the first; after the rename; after the second rename; after the rollback
+
+    # A change by another process between batches is seen by the next batch.
+    other = sqlite3.connect(tmp_path / "parley.db")
+    other.execute("UPDATE workspaces SET name = 'elsewhere' WHERE id = 'memo'")
+    other.commit()
+    other.close()
+    assert await _memo_reads(sqlite, 1) == ["elsewhere"]
+
+    # A row that is not there is remembered too, until a write may have put it there.
+    sqlite._writer.set_trace_callback(None)
+    missing = "SELECT name FROM workspaces WHERE id = :id"
+
+    async def create_and_look() -> list[str | None]:
+        seen: list[str | None] = []
+        async with sqlite.transaction(write=True) as tx:
+            for step in range(3):
+                if step == 2:
+                    await tx.execute(
+                        "INSERT INTO workspaces (id, name, default_version, timezone, region,"
+                        " created_at) VALUES ('late', 'late', '2.14', 'UTC', 'us', 0)"
+                    )
+                row = await tx.fetch_one_memo(missing, {"id": "late"})
+                seen.append(None if row is None else str(row["name"]))
+        return seen
+
+    assert await create_and_look() == [None, None, "late"]
+    await sqlite.close()
+
+
+def test_which_statements_may_change_a_remembered_row() -> None:
+    assert writes_memo_table("UPDATE admins SET away_mode_enabled = 1 WHERE id = :id")
+    assert writes_memo_table("  delete from workspaces WHERE id = :id")
+    assert writes_memo_table("INSERT INTO access_tokens (id) VALUES (1) RETURNING id")
+    assert writes_memo_table("INSERT INTO office_hours (workspace_id) VALUES (:ws)")
+    assert not writes_memo_table("SELECT * FROM admins WHERE id = :id")
+    assert not writes_memo_table("UPDATE conversations SET admin_assignee_id = :a WHERE id = :i")
+    assert not writes_memo_table("INSERT INTO conversation_parts (author_admin_id) VALUES (:a)")
 
 
 async def test_reads_share_a_snapshot_until_anything_commits(

@@ -30,8 +30,9 @@ async def insert(
 
 
 async def get(tx: Transaction, workspace_id: str, admin_id: int) -> Row | None:
-    """A human admin of the workspace (the bot is not addressable through the API)."""
-    return await tx.fetch_one(
+    """A human admin of the workspace (the bot is not addressable through the API). Read by
+    every write that an admin makes: remembered while it cannot have changed."""
+    return await tx.fetch_one_memo(
         "SELECT * FROM admins WHERE id = :id AND workspace_id = :ws AND kind = 'admin'",
         {"id": admin_id, "ws": workspace_id},
     )
@@ -53,7 +54,7 @@ async def get_by_email(tx: Transaction, workspace_id: str, email: str) -> Row | 
 
 
 async def bot(tx: Transaction, workspace_id: str) -> Row:
-    row = await tx.fetch_one(
+    row = await tx.fetch_one_memo(
         "SELECT * FROM admins WHERE workspace_id = :ws AND kind = 'bot' ORDER BY id LIMIT 1",
         {"ws": workspace_id},
     )

@@ -14,6 +14,7 @@ lock up front so several processes on one file serialise instead of deadlocking.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import mmap
 import re
@@ -56,10 +57,13 @@ class Transaction(Protocol):
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None: ...
 
     async def fetch_one_memo(self, sql: str, params: Params) -> Row | None:
-        """fetch_one for a row read by nearly every request (the bearer token's): a read on
-        SQLite answers it from memory while nothing has been committed to the store since it
-        was last read, by this process or any other; elsewhere it is fetch_one. A row that is
-        not found is not remembered."""
+        """fetch_one for a row that nearly every request reads and that seldom changes (the
+        bearer token's, the acting admin's, the office hours). `sql` may read only the
+        MEMO_TABLES. On SQLite the answer comes from memory while it cannot have changed: on
+        the reading connection, while nothing has been committed to the store, by this process
+        or any other; on the writing connection, for the rest of the batch of writes, unless a
+        write in the batch touches one of the MEMO_TABLES or rolls back. Elsewhere it is
+        fetch_one. The caller must not change the row it gets."""
         ...
 
     def for_update(self) -> str:
@@ -83,40 +87,60 @@ class Database(Protocol):
 # --------------------------------------------------------------------------- SQLite
 
 
-class _ReadMemo:
-    """Rows remembered by the reading connection for as long as the store is unchanged: the
-    reader (`_SqliteReader`) empties it whenever anything has been committed since — by this
-    process's writer or by another process — so an answer from here is what the query would
-    return (a token revoked by the CLI fails on the very next request)."""
+# The tables that fetch_one_memo may read: they change seldom, so their rows can be remembered.
+MEMO_TABLES = ("access_tokens", "workspaces", "admins", "office_hours")
 
-    LIMIT = 1024  # distinct rows (tokens) before starting over
+
+@functools.lru_cache(maxsize=1024)
+def writes_memo_table(sql: str) -> bool:
+    """Whether a statement may change a row that a memo holds (any statement other than a
+    SELECT that names one of the MEMO_TABLES: a conservative test, made once per text)."""
+    return not sql.lstrip()[:6].upper() == "SELECT" and any(t in sql for t in MEMO_TABLES)
+
+
+class _Memo:
+    """Rows of the MEMO_TABLES remembered by a connection while they cannot have changed, so an
+    answer from here is what the query would return.
+
+    The reading connection's is emptied whenever anything has been committed since it was
+    filled, by this process's writer or by another process (`_SqliteReader`): a token revoked
+    by the CLI fails on the very next request. The writing connection's lasts one batch of
+    writes: emptied when a batch begins (another process may have committed before it), when a
+    write in the batch touches one of the MEMO_TABLES, and when a write rolls back."""
+
+    LIMIT = 1024  # distinct queries remembered before starting over
 
     __slots__ = ("rows",)
 
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, tuple[Any, ...]], Row] = {}
+        self.rows: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
 
 
 class _SqliteTransaction:
     dialect = "sqlite"
 
-    def __init__(self, conn: sqlite3.Connection, memo: _ReadMemo | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, memo: _Memo) -> None:
         self._conn = conn
-        self._memo = memo  # only on the reading connection
+        self._memo = memo
 
     # Rows become plain dicts, built here once per result set: sqlite3.Row looks names up by a
     # linear case-insensitive scan (it dominated rendering a 40-column conversation), and a
     # row_factory would rebuild cursor.description for every row.
 
+    def _run(self, sql: str, params: Params | None) -> sqlite3.Cursor:
+        if self._memo.rows and writes_memo_table(sql):
+            self._memo.rows.clear()
+        return self._conn.execute(sql, params or {})
+
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
-        cursor = self._conn.execute(sql, params or {})
+        cursor = self._run(sql, params)
         values = cursor.fetchone()
         if values is None:
             return None
         return dict(zip([d[0] for d in cursor.description], values, strict=True))
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
-        cursor = self._conn.execute(sql, params or {})
+        cursor = self._run(sql, params)
         rows = cursor.fetchall()
         if not rows:
             return []
@@ -125,35 +149,36 @@ class _SqliteTransaction:
 
     async def fetch_val(self, sql: str, params: Params | None = None) -> Any:
         try:
-            values = self._conn.execute(sql, params or {}).fetchone()
+            values = self._run(sql, params).fetchone()
         except sqlite3.IntegrityError as exc:  # INSERT … RETURNING
             raise _integrity(exc) from exc
         return None if values is None else values[0]
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         try:
-            return self._conn.execute(sql, params or {}).rowcount
+            return self._run(sql, params).rowcount
         except sqlite3.IntegrityError as exc:
             raise _integrity(exc) from exc
 
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if self._memo.rows and writes_memo_table(sql):
+            self._memo.rows.clear()
         try:
             self._conn.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise _integrity(exc) from exc
 
     async def fetch_one_memo(self, sql: str, params: Params) -> Row | None:
-        memo = self._memo
-        if memo is None:
-            return await self.fetch_one(sql, params)
-        if len(memo.rows) >= memo.LIMIT:
-            memo.rows.clear()
+        rows = self._memo.rows
         key = (sql, tuple(params.values()))
-        row = memo.rows.get(key)
-        if row is None:
-            row = await self.fetch_one(sql, params)
-            if row is not None:
-                memo.rows[key] = row
+        try:
+            return rows[key]
+        except KeyError:
+            pass
+        row = await self.fetch_one(sql, params)
+        if len(rows) >= _Memo.LIMIT:
+            rows.clear()
+        rows[key] = row  # a row that is not there is remembered too (no office hours)
         return row
 
     def for_update(self) -> str:
@@ -213,6 +238,7 @@ class SqliteDatabase:
         self._writer.execute("PRAGMA wal_autocheckpoint=0")  # ours, at quiet points
         self._journal_in_memory = False
         self._keep_journal_in_memory(True)
+        self._batch_memo = _Memo()  # the writer's (see _Memo)
         self._reader = _connect(path)
         self._reader.execute("PRAGMA query_only=ON")
         self._read = _SqliteReader(self._reader, path)
@@ -268,15 +294,17 @@ class SqliteDatabase:
                 self._read.release()
                 self._keep_journal_in_memory(not bulk)
                 self._writer.execute("BEGIN IMMEDIATE")
+                self._batch_memo.rows.clear()
                 loop = asyncio.get_running_loop()
                 batch = self._batch = loop.create_future()
                 loop.call_soon(self._commit_batch)
             self._writer.execute("SAVEPOINT request")
             try:
-                yield _SqliteTransaction(self._writer)
+                yield _SqliteTransaction(self._writer, self._batch_memo)
             except BaseException:
                 self._writer.execute("ROLLBACK TO request")
                 self._writer.execute("RELEASE request")
+                self._batch_memo.rows.clear()  # it may hold what the rollback undid
                 raise
             self._writer.execute("RELEASE request")
         finally:
@@ -400,7 +428,7 @@ class _SqliteReader:
         except (OSError, ValueError):  # no -shm to map (e.g. an unusual file system)
             log.warning("cannot map %s-shm: every read takes a snapshot of its own", path)
         self._snapshot: bytes | None = None  # the header when the open snapshot began
-        self._memo = _ReadMemo()
+        self._memo = _Memo()
         self._memo_header = b""  # the header the memo's rows were read under
         self._tx = _SqliteTransaction(conn, self._memo)
         self._reads = 0

@@ -10,10 +10,12 @@ from parley.db.database import Row, Transaction
 
 
 async def office_hours(tx: Transaction, workspace_id: str) -> str | None:
-    value = await tx.fetch_val(
+    """The workspace's schedule (JSON), if it has one. Read by most replies: remembered while it
+    cannot have changed."""
+    row = await tx.fetch_one_memo(
         "SELECT schedule FROM office_hours WHERE workspace_id = :ws", {"ws": workspace_id}
     )
-    return None if value is None else str(value)
+    return None if row is None else str(row["schedule"])
 
 
 async def set_office_hours(tx: Transaction, workspace_id: str, schedule: str, now: int) -> None:
