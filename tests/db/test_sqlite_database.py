@@ -319,7 +319,7 @@ async def test_the_writer_remembers_a_row_for_one_batch_unless_a_write_in_it_may
     # request that renames, reads (the memo then holds its name) and fails leaves the memo
     # holding nothing that its rollback undid.
     statements.clear()
-    results = await asyncio.gather(
+    outcomes = await asyncio.gather(
         _memo_reads(sqlite, 1),
         _memo_reads(sqlite, 2, rename="renamed"),
         _memo_reads(sqlite, 1),
@@ -328,9 +328,9 @@ async def test_the_writer_remembers_a_row_for_one_batch_unless_a_write_in_it_may
         return_exceptions=True,
     )
     assert statements.count("BEGIN IMMEDIATE") == 1
-    assert results[:3] == [["memo"], ["renamed", "renamed"], ["renamed"]]
-    assert isinstance(results[3], RuntimeError)
-    assert results[4] == ["renamed"]
+    assert list(outcomes[:3]) == [["memo"], ["renamed", "renamed"], ["renamed"]]
+    assert isinstance(outcomes[3], RuntimeError)
+    assert outcomes[4] == ["renamed"]
     assert reads() == 4  # the first; after the rename; after the second rename; after the rollback
 
     # A change by another process between batches is seen by the next batch.
