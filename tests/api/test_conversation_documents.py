@@ -18,8 +18,9 @@ from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
 from parley.render import conversation as render
 from parley.services import conversations as conversation_service
+from parley.services.context import Context
 from parley.services.workspaces import CreatedWorkspace
-from tests.conftest import ValidatingClient
+from tests.conftest import ValidatingClient, make_client
 from tests.factories import create_contact, create_team
 
 
@@ -183,8 +184,75 @@ async def test_a_rendering_of_an_older_revision_is_never_kept(
     )
     assert note.status_code == 200
     async with db.transaction(write=True) as tx:
-        await conversation_service.keep_document(tx, int(cid), b'{"stale": true}', revision)
+        await conversation_service.keep_document(
+            tx, _ctx(workspace), int(cid), b'{"stale": true}', revision
+        )
     assert "stale" not in (await api.get(f"/conversations/{cid}")).json()
+
+
+def _ctx(workspace: CreatedWorkspace) -> Context:
+    return Context(FrozenClock(0), IdFactory(0), workspace.workspace_id, workspace.owner_admin_id)
+
+
+async def test_an_id_is_never_handed_out_again_so_no_rendering_lands_on_another_conversation(
+    app: Any,
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+    other_workspace_token: Any,
+) -> None:
+    """The newest conversation deleted, its id is not the next one's (SQLite used to reuse it).
+    The race that made that a leak: a GET renders conversation X from a snapshot taken before
+    X's deletion committed and keeps the rendering once it has; meanwhile another workspace
+    creates a conversation, which took X's id and revision 0. The kept rendering must not
+    become the new conversation's document."""
+    other = await other_workspace_token()
+    mine = await create_contact(db, workspace, ids, clock, email="a@x.org")
+    theirs = await create_contact(db, other, ids, clock, email="b@x.org")
+    started = await api.post(
+        "/conversations", json={"from": {"type": "user", "id": mine}, "body": "secret of A"}
+    )
+    deleted = str(started.json()["conversation_id"])
+    await _drop(db, deleted)  # so that the GET renders it and keeps the rendering afterwards
+    async with make_client(app, other.token) as them:
+        removal, creation, read = await asyncio.gather(
+            api.delete(f"/conversations/{deleted}"),
+            them.post(
+                "/conversations", json={"from": {"type": "user", "id": theirs}, "body": "B's own"}
+            ),
+            api.get(f"/conversations/{deleted}"),
+        )
+        assert removal.status_code == 200
+        assert creation.status_code == 200
+        assert read.status_code in (200, 404)  # either side of the deletion's commit
+        created = str(creation.json()["conversation_id"])
+        assert int(created) > int(deleted)
+        shown = (await them.get(f"/conversations/{created}")).json()
+    assert shown["source"]["body"] == "<p>B's own</p>"
+    assert (await api.get(f"/conversations/{deleted}")).status_code == 404
+
+
+async def test_a_rendering_is_kept_only_in_its_own_workspace(
+    api: ValidatingClient,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    workspace: CreatedWorkspace,
+    other_workspace_token: Any,
+) -> None:
+    other = await other_workspace_token()
+    contact = await create_contact(db, workspace, ids, clock, email="c@x.org")
+    cid = await _conversation(api, contact, workspace.owner_admin_id)
+    await _drop(db, cid)
+    _, revision = await _document(db, cid)
+    async with db.transaction(write=True) as tx:
+        await conversation_service.keep_document(
+            tx, _ctx(other), int(cid), b'{"foreign": true}', revision
+        )
+    assert await _document(db, cid) == (None, revision)
+    assert "foreign" not in (await api.get(f"/conversations/{cid}")).json()
 
 
 async def test_a_rating_shows_the_raters_current_external_id(

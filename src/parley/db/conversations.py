@@ -153,17 +153,21 @@ async def document(
     return (body.encode() if isinstance(body, str) else body), int(row["revision"])
 
 
-async def store_document(tx: Transaction, conversation_id: int, body: bytes, revision: int) -> int:
-    """Keep a rendering made from `revision`; a no-op if the conversation changed since."""
+async def store_document(
+    tx: Transaction, workspace_id: str, conversation_id: int, body: bytes, revision: int
+) -> int:
+    """Keep a rendering made from `revision` of the workspace's conversation; a no-op if the
+    conversation changed since (or is gone: ids are never reused, migration 0009)."""
     return await tx.execute(
         "INSERT INTO conversation_documents (conversation_id, workspace_id, revision, body)"
         " SELECT id, workspace_id, revision, :doc FROM conversations"
-        " WHERE id = :id AND revision = :rev"
+        " WHERE id = :id AND workspace_id = :ws AND revision = :rev"
         " ON CONFLICT (conversation_id) DO UPDATE"
         " SET revision = excluded.revision, body = excluded.body",
         {
             "doc": body if tx.dialect == "sqlite" else body.decode(),
             "id": conversation_id,
+            "ws": workspace_id,
             "rev": revision,
         },
     )

@@ -116,9 +116,11 @@ async def stored_document(
     return None if found is None else StoredDocument(*found)
 
 
-async def keep_document(tx: Transaction, conversation_id: int, body: bytes, revision: int) -> None:
+async def keep_document(
+    tx: Transaction, ctx: Context, conversation_id: int, body: bytes, revision: int
+) -> None:
     """Store a rendering made from `revision` (ignored if the conversation has moved on)."""
-    await store.store_document(tx, conversation_id, body, revision)
+    await store.store_document(tx, ctx.workspace_id, conversation_id, body, revision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,7 @@ async def _respond(
     view = await service.view(call.tx, call.ctx, conversation_id)
     body = orjson.dumps(_render(call, view))
     if _document_form(call):
-        await service.keep_document(call.tx, conversation_id, body, view.row["revision"])
+        await service.keep_document(call.tx, call.ctx, conversation_id, body, view.row["revision"])
     return body
 
 
@@ -95,7 +95,7 @@ async def _respond_from_document(
     body = render.extend_document(before.body, _render(call, view))
     if body is None:
         return None
-    await service.keep_document(call.tx, conversation_id, body, view.row["revision"])
+    await service.keep_document(call.tx, call.ctx, conversation_id, body, view.row["revision"])
     return body
 
 
@@ -212,7 +212,7 @@ async def retrieve_conversation(call: Call) -> bytes:
     revision = int(view.row["revision"])
 
     async def keep(tx: Transaction) -> None:
-        await service.keep_document(tx, conversation_id, body, revision)
+        await service.keep_document(tx, call.ctx, conversation_id, body, revision)
 
     call.after_commit.append(keep)
     return body
