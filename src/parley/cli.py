@@ -78,9 +78,16 @@ def _fail(message: str, *, status: int = 1) -> NoReturn:
     raise typer.Exit(status)
 
 
-def mask_url(url: str) -> str:
-    """A database URL fit for printing: the password, if any, is replaced by ***."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+# A password in a URL's user part (it may contain `@`: up to the last `@` before the host),
+# and one given as a query parameter (libpq and asyncpg accept `?password=`).
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^/\s]*@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&](?:password|passwd|pass|pwd|sslpassword)=)[^&\s]*")
+
+
+def mask_url(text: str) -> str:
+    """A database URL (or a message that contains one) fit for printing: every password in it
+    is replaced by ***."""
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:

@@ -240,6 +240,18 @@ def test_database_urls_are_printed_without_passwords() -> None:
         mask_url("postgresql://postgres@127.0.0.1/test") == "postgresql://postgres@127.0.0.1/test"
     )
     assert mask_url("sqlite:////tmp/x/parley.db") == "sqlite:////tmp/x/parley.db"
+    assert mask_url("postgresql://:s3cr3t@db/p") == "postgresql://:***@db/p"
+    assert mask_url("postgresql://u:se@cr@t@db/p") == "postgresql://u:***@db/p"
+    assert (
+        mask_url("postgresql://u@db/p?sslmode=require&password=s3cr3t&application_name=x")
+        == "postgresql://u@db/p?sslmode=require&password=***&application_name=x"
+    )
+    assert mask_url("postgresql://db/p?PASSWORD=s3cr3t") == "postgresql://db/p?PASSWORD=***"
+    # In a message: each URL masked, nothing else touched.
+    assert (
+        mask_url("database error (postgresql://a:b@h/d): could not reach a:b@h")
+        == "database error (postgresql://a:***@h/d): could not reach a:b@h"
+    )
 
 
 def test_set_the_default_version_of_a_workspace(data_dir: Path) -> None:

@@ -14,6 +14,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def hint_of(token: str) -> str:
+    """What `parley tokens list` shows of a token so that its owner can tell it apart: at most
+    its first 8 characters and at most a quarter of it (`prl_` and 4 random characters of a
+    generated token; nothing of a short token chosen with --bootstrap-token, which a longer
+    hint would give away, or nearly)."""
+    return token[: min(8, len(token) // 4)]
+
+
 async def insert(
     tx: Transaction, *, workspace_id: str, admin_id: int, name: str, token: str, now: int
 ) -> int:
@@ -22,7 +30,7 @@ async def insert(
         " created_at, revoked_at) VALUES (:ws, :admin, :name, :hash, :hint, :now, NULL)"
         " RETURNING id",
         {"ws": workspace_id, "admin": admin_id, "name": name, "hash": hash_token(token),
-         "hint": token[:8], "now": now},
+         "hint": hint_of(token), "now": now},
     )  # fmt: skip
     return int(token_id)
 
