@@ -116,11 +116,14 @@ def controlled() -> ControlledClock:
 
 
 @pytest.fixture
-async def tapi(
-    db: Database, controlled: ControlledClock, ids: IdFactory, workspace: CreatedWorkspace
-) -> AsyncIterator[ValidatingClient]:
-    app = create_app(Settings(controlled_clock=True), db=db, clock=controlled, ids=ids)
-    async with make_client(app, workspace.token) as client:
+def tapp(db: Database, controlled: ControlledClock, ids: IdFactory) -> Any:
+    """The app with a controlled clock."""
+    return create_app(Settings(controlled_clock=True), db=db, clock=controlled, ids=ids)
+
+
+@pytest.fixture
+async def tapi(tapp: Any, workspace: CreatedWorkspace) -> AsyncIterator[ValidatingClient]:
+    async with make_client(tapp, workspace.token) as client:
         yield client
 
 
@@ -395,7 +398,7 @@ async def test_advancing_past_a_snooze_opens_it_once(tl: Timeline) -> None:
     assert conversation["updated_at"] == START + 3599 + 7200
     again = await tl.advance(86400)
     assert again["snoozes_opened"] == 0
-    assert await timers.run_once(tl.db, tl.clock, IdFactory(seed=1)) == 0
+    assert not await timers.run_once(tl.db, tl.clock, IdFactory(seed=1))
     assert (await topics(tl)).count("conversation.admin.unsnoozed") == 1
     assert conversation["conversation_parts"]["total_count"] == 3
     assert "handling_time" not in stats_of(conversation)
@@ -408,8 +411,8 @@ async def test_a_restarted_server_still_opens_it_once(
     await tl.step("snooze", 600)
     # A second app on the same database (a restart), with its own clock already past the snooze.
     later = ControlledClock(FrozenClock(START), start=START + 601, frozen=True)
-    assert await timers.run_once(db, later, ids) == 1
-    assert await timers.run_once(db, later, ids) == 0
+    assert (await timers.run_once(db, later, ids)).total() == 1
+    assert not await timers.run_once(db, later, ids)
     assert (await tl.advance(1000))["snoozes_opened"] == 0
     assert (await topics(tl)).count("conversation.admin.unsnoozed") == 1
 
@@ -447,12 +450,48 @@ async def test_clock_read_set_freeze_advance(tl: Timeline) -> None:
         ({"advance": -5}, 400, "advance"),
         ({"now": "soon"}, 400, "now"),
         ({"speed": 2}, 400, "speed"),
+        ({"advance": 9223372036854775807}, 400, "advance"),
+        ({"frozen": False, "advance": 253402300799 - START + 1}, 400, "advance"),
     ],
 )
 async def test_clock_errors(tl: Timeline, body: dict[str, Any], status: int, field: str) -> None:
     response = await tl.api.post("/_parley/clock", json=body)
     assert response.status_code == status, response.text
+    assert response.json()["type"] == "error.list"
     assert response.json()["errors"][0]["field"] == field
+    # A failed request leaves the clock as it was.
+    assert await tl.ok("GET", "/_parley/clock") == {
+        "type": "parley.clock", "now": START, "controlled": True, "frozen": True,
+    }  # fmt: skip
+
+
+async def test_the_clock_is_every_workspaces_but_its_answer_counts_only_the_callers(
+    tl: Timeline,
+    tapp: Any,
+    db: Database,
+    clock: FrozenClock,
+    ids: IdFactory,
+    other_workspace_token: Any,
+) -> None:
+    """The controlled clock is the server's one clock: moving it opens every workspace's due
+    snoozes (docs/behaviour.md). The caller learns only how many of its own opened."""
+    other = await other_workspace_token()
+    theirs = await create_contact(db, other, ids, clock, email="them@example.com")
+    async with make_client(tapp, other.token) as them:
+        started = await them.post(
+            "/conversations", json={"from": {"type": "user", "id": theirs}, "body": "Hi"}
+        )
+        cid = started.json()["conversation_id"]
+        snoozed = await them.post(
+            f"/conversations/{cid}/parts",
+            json={"message_type": "snoozed", "admin_id": str(other.owner_admin_id),
+                  "snoozed_until": START + 600},
+        )  # fmt: skip
+        assert snoozed.status_code == 200, snoozed.text
+        await tl.start()
+        await tl.step("snooze", 600)
+        assert (await tl.advance(700))["snoozes_opened"] == 1  # its own, not theirs
+        assert (await them.get(f"/conversations/{cid}")).json()["state"] == "open"
 
 
 async def test_clock_needs_a_token_and_a_controlled_clock(

@@ -20,4 +20,5 @@ def _numeric_id(value: Any) -> int:
 
 
 NumericId = Annotated[int, BeforeValidator(_numeric_id)]
-Timestamp = Annotated[int, Field(ge=0, le=253402300799)]  # unix seconds up to year 9999
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
+Timestamp = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP)]  # unix seconds up to year 9999

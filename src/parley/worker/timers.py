@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import Counter
 
 from parley.db import admins
 from parley.db import timekeeping as store
@@ -27,10 +28,13 @@ log = logging.getLogger("parley.timers")
 BATCH = 100
 
 
-async def run_once(db: Database, clock: Clock, ids: IdFactory, now: int | None = None) -> int:
-    """Open every conversation due at `now` (the clock's reading by default); how many opened."""
+async def run_once(
+    db: Database, clock: Clock, ids: IdFactory, now: int | None = None
+) -> Counter[str]:
+    """Open every conversation due at `now` (the clock's reading by default), in every
+    workspace; how many opened, by workspace."""
     at = clock.now() if now is None else now
-    opened = 0
+    opened: Counter[str] = Counter()
     while True:
         async with db.transaction(write=False) as tx:
             due = await store.due_snoozes(tx, at, BATCH)
@@ -44,7 +48,7 @@ async def run_once(db: Database, clock: Clock, ids: IdFactory, now: int | None =
                 ctx = Context(clock=clock, ids=ids, workspace_id=workspace_id,
                               admin_id=int(bot["id"]))  # fmt: skip
                 if await conversations.wake(tx, ctx, conversation_id, now=at):
-                    opened += 1
+                    opened[workspace_id] += 1
                     progressed = True
         if len(due) < BATCH or not progressed:
             return opened
@@ -79,7 +83,7 @@ class Timer:
             try:
                 opened = await run_once(self.db, self.clock, self.ids)
                 if opened:
-                    log.info("snooze timer opened %d conversation(s)", opened)
+                    log.info("snooze timer opened %d conversation(s)", opened.total())
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -12,6 +12,7 @@ SLA policies and their application to conversations, and the contact-side conver
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley.api.endpoint import Call, error_response, json_response, parse_model
-from parley.api.fields import NumericId, Timestamp
+from parley.api.fields import MAX_TIMESTAMP, NumericId, Timestamp
 from parley.api.routing import numeric_id, route
 from parley.api.state import AppState
 from parley.db import tokens
@@ -33,6 +34,8 @@ from parley.render import conversation as render
 from parley.services import conversations as conversation_service
 from parley.services import timekeeping as service
 from parley.worker import timers
+
+log = logging.getLogger("parley.api")
 
 # ------------------------------------------------------------------------ clock
 
@@ -58,23 +61,30 @@ def _clock_json(state: AppState, fired: int | None = None) -> dict[str, Any]:
     return out
 
 
-async def _authenticate(state: AppState, request: Request) -> None:
+async def _authenticate(state: AppState, request: Request) -> str:
+    """The token's workspace."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
     async with state.db.transaction(write=False) as tx:
-        if await tokens.authenticate(tx, token.strip()) is None:
-            raise Unauthorized()
+        auth = await tokens.authenticate(tx, token.strip())
+    if auth is None:
+        raise Unauthorized()
+    return str(auth["workspace_id"])
 
 
 async def clock_endpoint(request: Request) -> Response:
     """Not a `route()`: moving the clock fires timers, each in its own transaction, after the
-    request's authentication transaction has ended."""
+    request's authentication transaction has ended.
+
+    The controlled clock is the server's one clock (every workspace's time: it is meant for a
+    server that a developer or a CI job drives); the answer counts only the caller's
+    workspace's conversations that the move opened."""
     state: AppState = request.app.state.parley
     request_id = state.ids.request_id()
     try:
-        await _authenticate(state, request)
+        workspace_id = await _authenticate(state, request)
         if request.method == "GET":
             return json_response(200, _clock_json(state), request_id)
         clock = state.clock
@@ -93,6 +103,12 @@ async def clock_endpoint(request: Request) -> Response:
         body = parse_model(ClockBody, data)
         if body.now is not None and body.advance is not None:
             raise InvalidParameter("give either now or advance, not both", field="advance")
+        if body.advance is not None and clock.now() + body.advance > MAX_TIMESTAMP:
+            # Checked before anything moves: a failed request leaves the clock where it was.
+            raise InvalidParameter(
+                f"advance: the clock cannot go past {MAX_TIMESTAMP} (the year 9999)",
+                field="advance",
+            )
         if body.frozen is True:
             clock.freeze()
         if body.now is not None:
@@ -102,9 +118,13 @@ async def clock_endpoint(request: Request) -> Response:
         if body.frozen is False:
             clock.resume()
         fired = await timers.run_once(state.db, clock, state.ids)
-        return json_response(200, _clock_json(state, fired), request_id)
+        return json_response(200, _clock_json(state, fired[workspace_id]), request_id)
     except ParleyError as error:
         return error_response(error, request_id)
+    except Exception:
+        log.exception("unhandled error in %s /_parley/clock (request %s)", request.method,
+                      request_id)  # fmt: skip
+        return error_response(ParleyError(), request_id)
 
 
 # ------------------------------------------------------------------------ office hours
