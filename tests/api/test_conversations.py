@@ -639,6 +639,19 @@ async def test_update_read_title_and_custom_attributes(world: World) -> None:
         )
     ).json()
     assert same["conversation_parts"]["total_count"] == 2  # unchanged values write no part
+    # null removes an attribute (the description allows no null value); clearing one that is
+    # not set changes nothing.
+    cleared = await world.api.put(
+        f"/conversations/{cid}", json={"custom_attributes": {"n": None, "never_set": None}}
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["custom_attributes"] == {"issue_type": "billing"}
+    parts = cleared.json()["conversation_parts"]["conversation_parts"]
+    assert cleared.json()["conversation_parts"]["total_count"] == 3
+    assert parts[-1]["event_details"] == {"attribute": {"name": "n"}, "value": {"name": None}}
+    assert (await world.api.get(f"/conversations/{cid}")).json()["custom_attributes"] == {
+        "issue_type": "billing"
+    }
     for payload, field in (
         ({"read": "yes"}, "read"),
         ({"title": 5}, "title"),

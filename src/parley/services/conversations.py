@@ -775,9 +775,18 @@ async def update(
                     f"custom attribute {name!r} must be a string, number, boolean or null",
                     field=f"custom_attributes.{name}",
                 )
-            if current.get(name, object()) != value:
+            if value is None:
+                # null clears the attribute: the description allows no null values, and an
+                # attribute that has none is simply absent.
+                if name in current:
+                    changed[name] = None
+            elif current.get(name, object()) != value:
                 changed[name] = value
-        current.update(changed)
+        for name, value in changed.items():
+            if value is None:
+                del current[name]
+            else:
+                current[name] = value
         values["custom_attributes"] = store.dumps(current)
     if changed:
         outcome = rules.attribute_updates(
