@@ -140,3 +140,7 @@ async def test_unknown_route_and_method_use_error_list(api: ValidatingClient) ->
     response = await api.delete("/me")
     assert response.status_code == 405
     assert response.json()["type"] == "error.list"
+    # A trailing slash is another path (no redirect, which would have no error.list body).
+    response = await api.get("/me/")
+    assert response.status_code == 404
+    assert response.json()["type"] == "error.list"

@@ -98,7 +98,9 @@ def create_app(
                 await state.db.close()
 
     app = ParleyApp(lifespan=lifespan, exception_handlers={HTTPException: _http_error})
-    app.router = IndexedRouter(_routes(), lifespan=lifespan)
+    # No redirect for a trailing slash: Intercom answers such a path 404, and a 307 has no
+    # error.list body.
+    app.router = IndexedRouter(_routes(), lifespan=lifespan, redirect_slashes=False)
     app.state.parley = AppState(
         settings=settings,
         db=db,  # type: ignore[arg-type]  # set in lifespan when not given
