@@ -10,6 +10,7 @@ from parley.kit.clock import FrozenClock
 from parley.services import admins as admin_service
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import ValidatingClient
+from tests.factories import SUPERSCRIPT_TWO, arabic_indic
 
 
 async def _team_with_owner(db: Database, clock: FrozenClock, ws: CreatedWorkspace) -> int:
@@ -69,7 +70,9 @@ async def test_retrieve_admin_and_404s(api: ValidatingClient, workspace: Created
     ok = await api.get(f"/admins/{workspace.owner_admin_id}")
     assert ok.status_code == 200
     assert ok.json()["name"] == "Olivia Owner"
-    for bad in ("999999", "abc"):
+    # Only ASCII 0-9 are digits: "²" is no number and the owner's id in Arabic-Indic digits
+    # names no admin.
+    for bad in ("999999", "abc", SUPERSCRIPT_TWO, arabic_indic(workspace.owner_admin_id)):
         missing = await api.get(f"/admins/{bad}")
         assert missing.status_code == 404
         assert missing.json()["errors"][0] == {
@@ -116,9 +119,10 @@ async def test_teams(
     assert listing["teams"][0]["admin_ids"] == [workspace.owner_admin_id]
     one = (await api.get(f"/teams/{team_id}")).json()
     assert one["name"] == "Support"
-    missing = await api.get("/teams/424242")
-    assert missing.status_code == 404
-    assert missing.json()["errors"][0]["code"] == "team_not_found"
+    for bad in ("424242", SUPERSCRIPT_TWO, arabic_indic(team_id)):
+        missing = await api.get(f"/teams/{bad}")
+        assert missing.status_code == 404
+        assert missing.json()["errors"][0]["code"] == "team_not_found"
 
 
 async def test_workspaces_are_isolated(

@@ -9,6 +9,7 @@ import pytest
 
 from parley.kit.clock import FrozenClock
 from tests.conftest import START, ValidatingClient
+from tests.factories import SUPERSCRIPT_TWO, arabic_indic
 
 DAY = 86_400
 
@@ -157,3 +158,13 @@ async def test_bad_contact_queries(
     assert error["code"] == "parameter_invalid"
     assert error["field"] == field
     assert message in error["message"]
+
+
+@pytest.mark.parametrize("per_page", [SUPERSCRIPT_TWO, arabic_indic(10)])
+async def test_per_page_is_ascii_digits_only(api: ValidatingClient, per_page: str) -> None:
+    body = {"query": eq("role", "user"), "pagination": {"per_page": per_page}}
+    response = await api.post("/contacts/search", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["code"] == "parameter_invalid"
+    assert error["field"] == "pagination.per_page"

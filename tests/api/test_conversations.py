@@ -15,7 +15,14 @@ from parley.services import conversations as conversation_service
 from parley.services.context import Context
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import ValidatingClient
-from tests.factories import create_admin, create_contact, create_tag, create_team
+from tests.factories import (
+    SUPERSCRIPT_TWO,
+    arabic_indic,
+    create_admin,
+    create_contact,
+    create_tag,
+    create_team,
+)
 
 
 @dataclass
@@ -579,6 +586,52 @@ async def test_list_errors(world: World) -> None:
         response = await world.api.get("/conversations", params=params)
         assert response.status_code == 400, params
         assert response.json()["errors"][0]["field"] in {"per_page", "starting_after"}
+
+
+async def test_only_ascii_digits_are_digits(world: World) -> None:
+    """str.isdigit() is true for "²" (which int() refuses) and for other scripts' digits (which
+    int() reads: "١" is 1): neither is a number here. A path id is then unknown (404), a value
+    a 400 naming it, and nothing changes."""
+    cid = await world.start()
+    tag = await create_tag(world.db, world.ws, world.clock, name="Digits")
+    before = await world.get(cid)
+    reply = {"message_type": "comment", "type": "admin", "admin_id": world.admin, "body": "x"}
+    opened = {"message_type": "open", "admin_id": world.admin}
+    for other in (SUPERSCRIPT_TWO, arabic_indic(cid)):
+        assert (await world.api.get(f"/conversations/{other}")).status_code == 404
+        response = await world.api.post(f"/conversations/{other}/reply", json=reply)
+        assert response.status_code == 404, response.text
+        response = await world.api.post(f"/conversations/{other}/parts", json=opened)
+        assert response.status_code == 404, response.text
+        for name in ("per_page", "page"):
+            response = await world.api.get("/conversations", params={name: other})
+            assert response.status_code == 400, (name, response.text)
+            assert response.json()["errors"][0]["field"] == name
+    reply_path, tags_path = f"/conversations/{cid}/reply", f"/conversations/{cid}/tags"
+    redact = {"type": "conversation_part", "conversation_part_id": "1"}
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        (reply_path, {**reply, "admin_id": SUPERSCRIPT_TWO}, "admin_id"),
+        (reply_path, {**reply, "admin_id": arabic_indic(world.admin)}, "admin_id"),
+        (tags_path, {"id": SUPERSCRIPT_TWO, "admin_id": world.admin}, "id"),
+        (tags_path, {"id": arabic_indic(tag), "admin_id": world.admin}, "id"),
+        (
+            "/conversations/redact",
+            {**redact, "conversation_id": SUPERSCRIPT_TWO},
+            "conversation_id",
+        ),
+        (
+            "/conversations/redact",
+            {**redact, "conversation_id": arabic_indic(cid)},
+            "conversation_id",
+        ),
+    ]
+    for path, body, field in cases:
+        response = await world.api.post(path, json=body)
+        assert response.status_code == 400, (body, response.text)
+        error = response.json()["errors"][0]
+        assert error["field"] == field
+        assert "int()" not in error["message"]  # no Python internals
+    assert await world.get(cid) == before
 
 
 async def test_retrieve_caps_parts_at_the_500_most_recent(world: World) -> None:

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from parley.kit.numbers import parse_digits
+
 
 def _numeric_id(value: Any) -> int:
     """Intercom's descriptions type body ids as strings while their examples send numbers:
@@ -14,8 +16,8 @@ def _numeric_id(value: Any) -> int:
         raise ValueError("must be an id (a number or a numeric string)")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
-        return int(value.strip())
+    if isinstance(value, str) and (number := parse_digits(value.strip(), 18)) is not None:
+        return number
     raise ValueError("must be an id (a number or a numeric string)")
 
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from parley.db import conversations, fulltext
 from parley.db.database import Row, Transaction
 from parley.domain.search import CUSTOM_PREFIX, NEGATIONS, Filter, Group, Kind, Node
+from parley.kit.numbers import parse_digits
 from parley.kit.words import query_words
 
 TRUE = "(1 = 1)"
@@ -296,7 +297,9 @@ def _conversation_id(q: Compiler, f: Filter, modern: bool) -> str:
     operator, negate = _split(f)
     if operator in ("=", "IN"):
         values = [f.value] if operator == "=" else list(f.value)
-        numbers = [int(v) for v in values if isinstance(v, str) and v.isdigit() and len(v) < 19]
+        numbers = [
+            n for v in values if isinstance(v, str) and (n := parse_digits(v, 18)) is not None
+        ]
         inner = Filter(f.field, Kind.INTEGER, "IN", tuple(numbers), f.path)
         sql = scalar(q, inner, "c.id", cast="::bigint")
         return negated(sql) if negate else sql
@@ -380,7 +383,7 @@ def _tag_numbers(value: Any, operator: str) -> tuple[int, ...]:
     """The tag ids of an `=` or `IN` value, as integers (so that the tag index serves the
     lookup); an id that is not a number matches no tag."""
     values = [value] if operator == "=" else list(value)
-    return tuple(sorted({int(v) for v in values if v.isdigit() and len(v) < 19}))
+    return tuple(sorted({n for v in values if (n := parse_digits(v, 18)) is not None}))
 
 
 def _tag_ids(q: Compiler, f: Filter, modern: bool) -> str:
@@ -690,11 +693,11 @@ def contact_filter(tz: ZoneInfo) -> Callable[[Compiler, Filter], str]:
             return f"({column} < {q.param(start)})"
         if name == "tag_id":
             negate = f.operator == "!="
-            value = str(f.value)
-            tag = int(value) if value.isdigit() and len(value) < 19 else -1
+            tag = parse_digits(str(f.value), 18)
             sql = (
                 "(k.id IN (SELECT kt.contact_id FROM contact_tags kt"
-                f" WHERE kt.tag_id = {q.param(tag)}{'::bigint' if q.pg else ''}))"
+                f" WHERE kt.tag_id = {q.param(-1 if tag is None else tag)}"  # -1: no tag's id
+                f"{'::bigint' if q.pg else ''}))"
             )
             return negated(sql) if negate else sql
         # segment_id and the device/browser/location fields: Parley records none of them.

@@ -65,7 +65,7 @@ OPERATORS: dict[Kind, tuple[str, ...]] = {
 }
 ALL_OPERATORS = (*_EQUALITY, *_ORDER, *_TEXT)
 NEGATIONS = {"!=": "=", "NIN": "IN", "!~": "~"}
-_INTEGER_TEXT = re.compile(r"^-?\d{1,19}$")
+_INTEGER_TEXT = re.compile(r"^-?[0-9]{1,19}$")  # not \d: it matches other scripts' digits too
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from parley.db import admins, contacts, conversations, tags
 from parley.db.database import Row, Transaction
 from parley.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from parley.kit import cursor
+from parley.kit.numbers import parse_digits
 from parley.services.context import Context
 
 ROLES = ("user", "lead")
@@ -111,8 +112,8 @@ def _custom_attributes(value: Any) -> dict[str, Any]:
 async def _owner(tx: Transaction, ctx: Context, value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
-        value = int(value)
+    if isinstance(value, str) and (number := parse_digits(value, 18)) is not None:
+        value = number
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid("owner_id", "must be an integer admin id")
     if not 0 < value <= MAX_ID or await admins.get(tx, ctx.workspace_id, value) is None:

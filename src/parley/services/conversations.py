@@ -20,6 +20,7 @@ from parley.domain.conversation import Assignee, Author, Facts, Outcome, State
 from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
+from parley.kit.numbers import parse_digits
 from parley.services import conversation_attributes, timekeeping
 from parley.services.context import Context
 
@@ -541,9 +542,10 @@ async def resolve(tx: Transaction, ctx: Context, reference: str, contact: Row | 
         if found is None:
             raise conversation_not_found()
         return found
-    if not reference.isdigit() or len(reference) > 18:
+    conversation_id = parse_digits(reference, 18)
+    if conversation_id is None:
         raise conversation_not_found()
-    return int(reference)
+    return conversation_id
 
 
 async def admin_reply(
