@@ -93,6 +93,14 @@ async def test_set_away(api: ValidatingClient, workspace: CreatedWorkspace) -> N
     missing = await api.put(path, json={"away_mode_enabled": True})
     assert missing.status_code == 400
     assert missing.json()["errors"][0]["field"] == "away_mode_reassign"
+    # away_status_reason_id is stored as sent: one no 64-bit column holds is refused.
+    too_large = await api.put(
+        path,
+        json={"away_mode_enabled": False, "away_mode_reassign": False,
+              "away_status_reason_id": 2**63},
+    )  # fmt: skip
+    assert too_large.status_code == 400
+    assert too_large.json()["errors"][0]["field"] == "away_status_reason_id"
     assert (await api.get(f"/admins/{workspace.owner_admin_id}")).json()["away_mode_enabled"]
 
 

@@ -634,6 +634,48 @@ async def test_only_ascii_digits_are_digits(world: World) -> None:
     assert await world.get(cid) == before
 
 
+async def test_ids_too_large_for_a_key_are_unknown_ids(world: World) -> None:
+    """A body id no 64-bit key can hold (2^63, which JSON still carries as an integer, or a
+    numeric string as long) is answered as an unknown id of that field is, never with a 500,
+    and changes nothing."""
+    cid = await world.start()
+    tag = await create_tag(world.db, world.ws, world.clock, name="Big")
+    part = last_part(await world.admin_reply(cid))["id"]
+    before = await world.get(cid)
+    reply = {"message_type": "comment", "type": "admin", "admin_id": world.admin, "body": "x"}
+    assign = {"message_type": "assignment", "type": "admin", "admin_id": world.admin}
+    tagging = {"id": tag, "admin_id": world.admin}
+    attach = {"admin_id": world.admin, "customer": {"email": "new@example.com"}}
+    redact = {"type": "conversation_part", "conversation_id": cid, "conversation_part_id": part}
+    message = {"message_type": "inapp", "body": "x", "from": {"type": "admin", "id": world.admin},
+               "to": {"type": "user", "id": world.contact}}  # fmt: skip
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        (f"/conversations/{cid}/reply", reply, "admin_id"),
+        (f"/conversations/{cid}/parts", {**assign, "assignee_id": world.admin}, "admin_id"),
+        (f"/conversations/{cid}/parts", assign, "assignee_id"),
+        (f"/conversations/{cid}/parts", {**assign, "type": "team"}, "assignee_id"),
+        (f"/conversations/{cid}/tags", tagging, "id"),
+        (f"/conversations/{cid}/tags", tagging, "admin_id"),
+        (f"/conversations/{cid}/customers", attach, "admin_id"),
+        ("/conversations/redact", redact, "conversation_id"),
+        ("/conversations/redact", redact, "conversation_part_id"),
+        ("/messages", message, "from.id"),
+    ]
+    for path, body, field in cases:
+        answers = []
+        for value in (999_999, 2**63, str(2**63), "9" * 30):  # unknown, then too large
+            if field == "from.id":
+                sent = {**body, "from": {**body["from"], "id": value}}
+            else:
+                sent = {**body, field: value}
+            response = await world.api.post(path, json=sent)
+            error = response.json()["errors"][0]
+            answers.append((response.status_code, error["code"], error.get("field")))
+        assert answers[0][0] == 404, (path, field, answers)
+        assert answers == [answers[0]] * 4, (path, field, answers)
+    assert await world.get(cid) == before
+
+
 async def test_retrieve_caps_parts_at_the_500_most_recent(world: World) -> None:
     cid = await world.start()
     # 502 notes written through the service in one transaction (through HTTP each response
