@@ -532,6 +532,12 @@ async def test_the_cursor_is_opaque_base64_json(api: ValidatingClient) -> None:
         ({"starting_after": base64.b64encode(b"[1, 2]").decode()}, "starting_after"),
         ({"starting_after": base64.b64encode(b'["a", "b", 1]').decode()}, "starting_after"),
         ({"starting_after": base64.b64encode(b"[1, 2, 3]").decode()}, "starting_after"),
+        ({"starting_after": base64.b64encode(b'[true, "a", 2]').decode()}, "starting_after"),
+        ({"starting_after": base64.b64encode(b'[1, "a", true]').decode()}, "starting_after"),
+        (
+            {"starting_after": base64.b64encode(b'[1, "a", 9223372036854775808]').decode()},
+            "starting_after",
+        ),
     ],
 )
 async def test_bad_list_parameters_are_400(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -575,6 +577,10 @@ async def test_list_walks_every_conversation_once_with_cursors(world: World) -> 
     assert seen == list(reversed(created))  # most recently updated first
 
 
+def _cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
 async def test_list_errors(world: World) -> None:
     for params in (
         {"per_page": 0},
@@ -582,6 +588,11 @@ async def test_list_errors(world: World) -> None:
         {"per_page": "ten"},
         {"starting_after": "!!!"},
         {"starting_after": "WzFd"},
+        # A position no 64-bit key holds; booleans are not numbers.
+        {"starting_after": _cursor([0, 2**63, 2])},
+        {"starting_after": _cursor([True, True, 2])},
+        {"starting_after": _cursor([0, 1, True])},
+        {"starting_after": _cursor([True, 1])},
     ):
         response = await world.api.get("/conversations", params=params)
         assert response.status_code == 400, params
