@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -642,11 +642,29 @@ async def conversation_count(tx: Transaction, compiled: Compiled) -> int:
 
 
 def _day_bounds(value: int, tz: ZoneInfo) -> tuple[int, int]:
-    """The workspace-timezone calendar day containing `value`: [start, end)."""
-    moment = datetime.fromtimestamp(max(min(value, 253_402_300_799), 0), tz)
-    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    end = (start + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=tz)
-    return int(start.timestamp()), int(end.timestamp())
+    """The workspace-timezone calendar day containing `value` (a timestamp of 1970-9999, as the
+    language checks): [start, end).
+
+    Python's dates end with 9999-12-31: that day has no next midnight for datetime, and east of
+    UTC the last hours of 9999 are local 10000-01-01, which datetime cannot hold. Those days are
+    counted in seconds from the midnight before them (no zone changes its offset at New Year)."""
+    try:
+        moment = datetime.fromtimestamp(value, tz)
+    except (OverflowError, ValueError):  # local 10000-01-01: the day after local 9999-12-31
+        start = _midnight(datetime.fromtimestamp(value - DAY_SECONDS, tz))
+        return int(start.timestamp()) + DAY_SECONDS, int(start.timestamp()) + 2 * DAY_SECONDS
+    start = _midnight(moment)
+    if start.date() == date.max:
+        return int(start.timestamp()), int(start.timestamp()) + DAY_SECONDS
+    return int(start.timestamp()), int((start + timedelta(days=1)).timestamp())
+
+
+DAY_SECONDS = 86_400
+
+
+def _midnight(moment: datetime) -> datetime:
+    """The local midnight that begins `moment`'s day."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 _CONTACT_COLUMNS = {
