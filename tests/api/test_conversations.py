@@ -237,6 +237,12 @@ async def test_quick_reply_and_attachments(world: World) -> None:
     attachment = last_part(conversation)["attachments"][0]
     assert attachment["name"] == "report.pdf"
     assert attachment["content_type"] == "application/pdf"
+    # With attachments a comment needs no body (and whitespace alone is none).
+    conversation = await world.admin_reply(
+        cid, " \n", attachment_urls=["https://example.com/files/photo.png"]
+    )
+    assert last_part(conversation)["body"] is None
+    assert last_part(conversation)["attachments"][0]["name"] == "photo.png"
     bad = await world.api.post(
         f"/conversations/{cid}/reply",
         json={"message_type": "quick_reply", "type": "admin", "admin_id": world.admin},
@@ -321,6 +327,16 @@ async def test_reply_errors(world: World) -> None:
             {"message_type": "note", "type": "admin", "admin_id": world.admin, "body": ""},
             400,
             "body",
+        ),
+        *(  # whitespace alone is no body, as for contact replies and messages
+            (
+                cid,
+                {"message_type": kind, "type": "admin", "admin_id": world.admin, "body": blank},
+                400,
+                "body",
+            )
+            for kind in ("comment", "note")
+            for blank in ("   ", "\n", " \t\n ")
         ),
         (cid, {"message_type": "comment", "type": "user", "body": "x"}, 400, None),
         (

@@ -548,6 +548,12 @@ async def resolve(tx: Transaction, ctx: Context, reference: str, contact: Row | 
     return conversation_id
 
 
+def _part_body(body: str | None) -> str | None:
+    """The HTML body of an admin's part; None when the text has none: whitespace alone says
+    nothing (it made an empty "<p></p>"), as contact replies and messages already held."""
+    return as_paragraphs(body) if body is not None and body.strip() else None
+
+
 async def admin_reply(
     tx: Transaction,
     ctx: Context,
@@ -568,12 +574,11 @@ async def admin_reply(
     at = created_at if created_at is not None else now
     attachments = attachments_from(attachment_urls, attachment_files)
     facts = facts_of(row)
+    html = _part_body(body)
     if message_type == "note":
-        if not body:
+        if html is None:
             raise InvalidParameter("body is required for a note", field="body")
-        outcome = rules.note(
-            facts, author=author, now=at, body=as_paragraphs(body), attachments=attachments
-        )
+        outcome = rules.note(facts, author=author, now=at, body=html, attachments=attachments)
     elif message_type == "quick_reply":
         if not reply_options:
             raise InvalidParameter(
@@ -589,19 +594,19 @@ async def admin_reply(
             author=author,
             now=at,
             part_type="quick_reply",
-            body=as_paragraphs(body) if body else None,
+            body=html,
             attachments=attachments,
             metadata=metadata,
         )
     else:
-        if not body and not attachments:
+        if html is None and not attachments:
             raise InvalidParameter("body is required for a comment", field="body")
         outcome = rules.admin_reply(
             facts,
             author=author,
             now=at,
             part_type="comment",
-            body=as_paragraphs(body) if body else None,
+            body=html,
             attachments=attachments,
         )
     return conversation_id, await _apply(tx, ctx, row, outcome, now=now)
@@ -661,9 +666,7 @@ async def close(
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
-    outcome = rules.close(
-        facts_of(row), author=author, now=now, body=as_paragraphs(body) if body else None
-    )
+    outcome = rules.close(facts_of(row), author=author, now=now, body=_part_body(body))
     return await _apply(tx, ctx, row, outcome, now=now)
 
 
@@ -737,7 +740,7 @@ async def assign(
         author=author,
         now=now,
         assignee=Assignee(assignee_type, target),
-        body=as_paragraphs(body) if body else None,
+        body=_part_body(body),
     )
     return await _apply(tx, ctx, row, outcome, now=now)
 
