@@ -801,12 +801,24 @@ async def test_attach_and_detach_contacts(world: World) -> None:
         {"type": "user", "id": other},
     ]
     assert last_part(body)["part_type"] == "participant_added"
+    # An unknown email makes a lead, as POST /contacts would: the email trimmed.
     by_email = await world.api.post(
         f"/conversations/{cid}/customers",
-        json={"admin_id": world.admin, "customer": {"email": "new.lead@example.com"}},
+        json={"admin_id": world.admin, "customer": {"email": " new.lead@example.com\n"}},
     )
     assert by_email.status_code == 200
-    assert by_email.json()["customers"][-1]["type"] == "lead"
+    lead = by_email.json()["customers"][-1]
+    assert lead["type"] == "lead"
+    assert (await world.api.get(f"/contacts/{lead['id']}")).json()["email"] == (
+        "new.lead@example.com"
+    )
+    # ... and the same email, sent again with spaces, finds that lead.
+    again = await world.api.post(
+        f"/conversations/{cid}/customers",
+        json={"admin_id": world.admin, "customer": {"email": "new.lead@example.com "}},
+    )
+    assert again.status_code == 200
+    assert again.json()["customers"] == by_email.json()["customers"]
     detached = await world.api.request(
         "DELETE", f"/conversations/{cid}/customers/{other}", json={"admin_id": world.admin}
     )
@@ -843,6 +855,16 @@ async def test_contact_errors_and_the_last_contact_stays(world: World) -> None:
         json={"admin_id": world.admin, "customer": {"user_id": "nobody"}},
     )
     assert unknown.status_code == 404
+    # An unknown email makes a lead only if it is an email, as POST /contacts checks it.
+    contacts_before = (await world.api.get("/contacts")).json()["total_count"]
+    for email in ("not an email", "   ", "a@b@c"):
+        response = await world.api.post(
+            f"/conversations/{cid}/customers",
+            json={"admin_id": world.admin, "customer": {"email": email}},
+        )
+        assert response.status_code == 400, (email, response.text)
+        assert response.json()["errors"][0]["field"] == "customer.email"
+    assert (await world.api.get("/contacts")).json()["total_count"] == contacts_before
     assert len((await world.get(cid))["contacts"]["contacts"]) == 1
 
 

@@ -21,6 +21,7 @@ from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
 from parley.kit.numbers import parse_digits
+from parley.services import contacts as contact_service
 from parley.services import conversation_attributes, timekeeping
 from parley.services.context import Context
 
@@ -822,19 +823,17 @@ async def attach_contact(
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
+    if email is not None:  # looked up, and a lead's email if none has it: as POST /contacts
+        email = contact_service.clean_email(email, field="customer.email")
     contact = await find_contact(
         tx, ctx, intercom_user_id=intercom_user_id, user_id=user_id, email=email
     )
     if contact is None:
         if email is None:
             raise NotFound("User Not Found", field="customer")
-        # An unknown email makes a new lead (per the description of this endpoint).
-        new_id = ctx.ids.contact_id()
-        await contacts.insert(
-            tx, id=new_id, workspace_id=ctx.workspace_id, role="lead", now=now, email=email
-        )
-        contact = await contacts.get(tx, ctx.workspace_id, new_id)
-        assert contact is not None
+        # An unknown email makes a new lead (per the description of this endpoint), made as
+        # POST /contacts makes one.
+        contact = (await contact_service.create(tx, ctx, {"role": "lead", "email": email})).row
     if await store.add_contact(tx, conversation_id, str(contact["id"])):
         outcome = rules.participant_change(facts_of(row), author=author, now=now, added=True)
         await _apply(tx, ctx, row, outcome, now=now)
