@@ -86,3 +86,12 @@ async def seed_store(
         force=False,
     )
     return await asyncio.get_running_loop().run_in_executor(None, lambda: seeding.run(options))
+
+
+SUPERSCRIPT_TWO = "²"  # str.isdigit() is true for it, and int() refuses it
+
+
+def arabic_indic(number: int | str) -> str:
+    """`number` in Arabic-Indic digits ("١" for 1): str.isdigit() is true for them and int()
+    reads them as the number, yet only ASCII 0-9 are digits to Parley."""
+    return str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))

@@ -10,6 +10,7 @@ from parley.kit.clock import FrozenClock
 from parley.services import admins as admin_service
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import ValidatingClient
+from tests.factories import SUPERSCRIPT_TWO, arabic_indic
 
 
 async def _team_with_owner(db: Database, clock: FrozenClock, ws: CreatedWorkspace) -> int:
@@ -69,7 +70,9 @@ async def test_retrieve_admin_and_404s(api: ValidatingClient, workspace: Created
     ok = await api.get(f"/admins/{workspace.owner_admin_id}")
     assert ok.status_code == 200
     assert ok.json()["name"] == "Olivia Owner"
-    for bad in ("999999", "abc"):
+    # Only ASCII 0-9 are digits: "²" is no number and the owner's id in Arabic-Indic digits
+    # names no admin.
+    for bad in ("999999", "abc", SUPERSCRIPT_TWO, arabic_indic(workspace.owner_admin_id)):
         missing = await api.get(f"/admins/{bad}")
         assert missing.status_code == 404
         assert missing.json()["errors"][0] == {
@@ -90,6 +93,14 @@ async def test_set_away(api: ValidatingClient, workspace: CreatedWorkspace) -> N
     missing = await api.put(path, json={"away_mode_enabled": True})
     assert missing.status_code == 400
     assert missing.json()["errors"][0]["field"] == "away_mode_reassign"
+    # away_status_reason_id is stored as sent: one no 64-bit column holds is refused.
+    too_large = await api.put(
+        path,
+        json={"away_mode_enabled": False, "away_mode_reassign": False,
+              "away_status_reason_id": 2**63},
+    )  # fmt: skip
+    assert too_large.status_code == 400
+    assert too_large.json()["errors"][0]["field"] == "away_status_reason_id"
     assert (await api.get(f"/admins/{workspace.owner_admin_id}")).json()["away_mode_enabled"]
 
 
@@ -116,9 +127,10 @@ async def test_teams(
     assert listing["teams"][0]["admin_ids"] == [workspace.owner_admin_id]
     one = (await api.get(f"/teams/{team_id}")).json()
     assert one["name"] == "Support"
-    missing = await api.get("/teams/424242")
-    assert missing.status_code == 404
-    assert missing.json()["errors"][0]["code"] == "team_not_found"
+    for bad in ("424242", SUPERSCRIPT_TWO, arabic_indic(team_id)):
+        missing = await api.get(f"/teams/{bad}")
+        assert missing.status_code == 404
+        assert missing.json()["errors"][0]["code"] == "team_not_found"
 
 
 async def test_workspaces_are_isolated(

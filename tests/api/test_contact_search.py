@@ -7,10 +7,14 @@ from typing import Any
 
 import pytest
 
+from parley.db.database import Database
 from parley.kit.clock import FrozenClock
+from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient
+from tests.factories import SUPERSCRIPT_TWO, arabic_indic
 
 DAY = 86_400
+LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def eq(field: str, value: Any, operator: str = "=") -> dict[str, Any]:
@@ -112,6 +116,27 @@ async def test_dates_match_by_calendar_day(api: ValidatingClient, people: dict[s
         assert await _names(api, people, query) == expected, query
 
 
+@pytest.mark.parametrize("timezone", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
+async def test_the_last_days_of_9999_are_days(
+    api: ValidatingClient,
+    db: Database,
+    workspace: CreatedWorkspace,
+    people: dict[str, str],
+    timezone: str,
+) -> None:
+    """Python's dates end with 9999-12-31, which has no next midnight, and east of UTC its last
+    hours are local 10000-01-01: those days are days too (no contact was created in them)."""
+    async with db.transaction(write=True) as tx:
+        await tx.execute(
+            "UPDATE workspaces SET timezone = :tz WHERE id = :ws",
+            {"tz": timezone, "ws": workspace.workspace_id},
+        )
+    for moment in (LAST_SECOND, LAST_SECOND - 12 * 3600, LAST_SECOND - DAY):
+        assert await _names(api, people, eq("created_at", moment)) == []
+        assert await _names(api, people, eq("created_at", moment, ">")) == []
+        assert await _names(api, people, eq("created_at", moment, "<")) == ["ben", "ann"]
+
+
 async def test_pagination_defaults_to_50_and_walks(
     api: ValidatingClient, people: dict[str, str]
 ) -> None:
@@ -146,6 +171,11 @@ async def test_pagination_defaults_to_50_and_walks(
         (eq("source.body", "x"), "query.field", "not a searchable contact field"),
         (eq("email", 5.5), "query.value", "must be a string"),
         (eq("unsubscribed_from_emails", 1), "query.value", "must be a boolean"),
+        # A calendar day is one of years 1970-9999.
+        (eq("created_at", LAST_SECOND + 1), "query.value", "must be a unix timestamp from 0"),
+        (eq("created_at", 2**62, ">"), "query.value", "must be a unix timestamp from 0"),
+        (eq("updated_at", str(LAST_SECOND + 1)), "query.value", "must be a unix timestamp"),
+        (eq("signed_up_at", -1, "<"), "query.value", "must be a unix timestamp from 0"),
     ],
 )
 async def test_bad_contact_queries(
@@ -157,3 +187,13 @@ async def test_bad_contact_queries(
     assert error["code"] == "parameter_invalid"
     assert error["field"] == field
     assert message in error["message"]
+
+
+@pytest.mark.parametrize("per_page", [SUPERSCRIPT_TWO, arabic_indic(10)])
+async def test_per_page_is_ascii_digits_only(api: ValidatingClient, per_page: str) -> None:
+    body = {"query": eq("role", "user"), "pagination": {"per_page": per_page}}
+    response = await api.post("/contacts/search", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["code"] == "parameter_invalid"
+    assert error["field"] == "pagination.per_page"

@@ -13,6 +13,7 @@ from parley.db.database import Database
 from parley.kit.clock import FrozenClock
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient, make_client
+from tests.factories import SUPERSCRIPT_TWO, arabic_indic
 
 
 async def _create(api: ValidatingClient, **fields: Any) -> dict[str, Any]:
@@ -129,6 +130,10 @@ async def test_owner_id_accepts_a_numeric_string_and_is_a_string_from_2_16(
     newer = await api.get(f"/contacts/{created['id']}", headers={"Intercom-Version": "2.16"})
     assert newer.status_code == 200
     assert newer.json()["owner_id"] == str(workspace.owner_admin_id)
+    # Only ASCII 0-9 are digits: not "²", nor the owner's id in Arabic-Indic digits.
+    for other_digits in (SUPERSCRIPT_TWO, arabic_indic(workspace.owner_admin_id)):
+        response = await api.put(f"/contacts/{created['id']}", json={"owner_id": other_digits})
+        assert _error(response, 400)["field"] == "owner_id"
 
 
 @pytest.mark.parametrize(
@@ -520,10 +525,19 @@ async def test_the_cursor_is_opaque_base64_json(api: ValidatingClient) -> None:
         ({"per_page": "151"}, "per_page"),
         ({"per_page": "ten"}, "per_page"),
         ({"per_page": "-5"}, "per_page"),
+        ({"per_page": SUPERSCRIPT_TWO}, "per_page"),  # only ASCII 0-9 are digits
+        ({"per_page": arabic_indic(10)}, "per_page"),
+        ({"per_page": "0" * 5000}, "per_page"),  # more digits than int() reads
         ({"starting_after": "not-a-cursor"}, "starting_after"),
         ({"starting_after": base64.b64encode(b"[1, 2]").decode()}, "starting_after"),
         ({"starting_after": base64.b64encode(b'["a", "b", 1]').decode()}, "starting_after"),
         ({"starting_after": base64.b64encode(b"[1, 2, 3]").decode()}, "starting_after"),
+        ({"starting_after": base64.b64encode(b'[true, "a", 2]').decode()}, "starting_after"),
+        ({"starting_after": base64.b64encode(b'[1, "a", true]').decode()}, "starting_after"),
+        (
+            {"starting_after": base64.b64encode(b'[1, "a", 9223372036854775808]').decode()},
+            "starting_after",
+        ),
     ],
 )
 async def test_bad_list_parameters_are_400(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,14 @@ from parley.services import conversations as conversation_service
 from parley.services.context import Context
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import ValidatingClient
-from tests.factories import create_admin, create_contact, create_tag, create_team
+from tests.factories import (
+    SUPERSCRIPT_TWO,
+    arabic_indic,
+    create_admin,
+    create_contact,
+    create_tag,
+    create_team,
+)
 
 
 @dataclass
@@ -228,6 +237,12 @@ async def test_quick_reply_and_attachments(world: World) -> None:
     attachment = last_part(conversation)["attachments"][0]
     assert attachment["name"] == "report.pdf"
     assert attachment["content_type"] == "application/pdf"
+    # With attachments a comment needs no body (and whitespace alone is none).
+    conversation = await world.admin_reply(
+        cid, " \n", attachment_urls=["https://example.com/files/photo.png"]
+    )
+    assert last_part(conversation)["body"] is None
+    assert last_part(conversation)["attachments"][0]["name"] == "photo.png"
     bad = await world.api.post(
         f"/conversations/{cid}/reply",
         json={"message_type": "quick_reply", "type": "admin", "admin_id": world.admin},
@@ -312,6 +327,16 @@ async def test_reply_errors(world: World) -> None:
             {"message_type": "note", "type": "admin", "admin_id": world.admin, "body": ""},
             400,
             "body",
+        ),
+        *(  # whitespace alone is no body, as for contact replies and messages
+            (
+                cid,
+                {"message_type": kind, "type": "admin", "admin_id": world.admin, "body": blank},
+                400,
+                "body",
+            )
+            for kind in ("comment", "note")
+            for blank in ("   ", "\n", " \t\n ")
         ),
         (cid, {"message_type": "comment", "type": "user", "body": "x"}, 400, None),
         (
@@ -568,6 +593,10 @@ async def test_list_walks_every_conversation_once_with_cursors(world: World) -> 
     assert seen == list(reversed(created))  # most recently updated first
 
 
+def _cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
 async def test_list_errors(world: World) -> None:
     for params in (
         {"per_page": 0},
@@ -575,10 +604,103 @@ async def test_list_errors(world: World) -> None:
         {"per_page": "ten"},
         {"starting_after": "!!!"},
         {"starting_after": "WzFd"},
+        # A position no 64-bit key holds; booleans are not numbers.
+        {"starting_after": _cursor([0, 2**63, 2])},
+        {"starting_after": _cursor([True, True, 2])},
+        {"starting_after": _cursor([0, 1, True])},
+        {"starting_after": _cursor([True, 1])},
     ):
         response = await world.api.get("/conversations", params=params)
         assert response.status_code == 400, params
         assert response.json()["errors"][0]["field"] in {"per_page", "starting_after"}
+
+
+async def test_only_ascii_digits_are_digits(world: World) -> None:
+    """str.isdigit() is true for "²" (which int() refuses) and for other scripts' digits (which
+    int() reads: "١" is 1): neither is a number here. A path id is then unknown (404), a value
+    a 400 naming it, and nothing changes."""
+    cid = await world.start()
+    tag = await create_tag(world.db, world.ws, world.clock, name="Digits")
+    before = await world.get(cid)
+    reply = {"message_type": "comment", "type": "admin", "admin_id": world.admin, "body": "x"}
+    opened = {"message_type": "open", "admin_id": world.admin}
+    for other in (SUPERSCRIPT_TWO, arabic_indic(cid)):
+        assert (await world.api.get(f"/conversations/{other}")).status_code == 404
+        response = await world.api.post(f"/conversations/{other}/reply", json=reply)
+        assert response.status_code == 404, response.text
+        response = await world.api.post(f"/conversations/{other}/parts", json=opened)
+        assert response.status_code == 404, response.text
+        for name in ("per_page", "page"):
+            response = await world.api.get("/conversations", params={name: other})
+            assert response.status_code == 400, (name, response.text)
+            assert response.json()["errors"][0]["field"] == name
+    reply_path, tags_path = f"/conversations/{cid}/reply", f"/conversations/{cid}/tags"
+    redact = {"type": "conversation_part", "conversation_part_id": "1"}
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        (reply_path, {**reply, "admin_id": SUPERSCRIPT_TWO}, "admin_id"),
+        (reply_path, {**reply, "admin_id": arabic_indic(world.admin)}, "admin_id"),
+        (tags_path, {"id": SUPERSCRIPT_TWO, "admin_id": world.admin}, "id"),
+        (tags_path, {"id": arabic_indic(tag), "admin_id": world.admin}, "id"),
+        (
+            "/conversations/redact",
+            {**redact, "conversation_id": SUPERSCRIPT_TWO},
+            "conversation_id",
+        ),
+        (
+            "/conversations/redact",
+            {**redact, "conversation_id": arabic_indic(cid)},
+            "conversation_id",
+        ),
+    ]
+    for path, body, field in cases:
+        response = await world.api.post(path, json=body)
+        assert response.status_code == 400, (body, response.text)
+        error = response.json()["errors"][0]
+        assert error["field"] == field
+        assert "int()" not in error["message"]  # no Python internals
+    assert await world.get(cid) == before
+
+
+async def test_ids_too_large_for_a_key_are_unknown_ids(world: World) -> None:
+    """A body id no 64-bit key can hold (2^63, which JSON still carries as an integer, or a
+    numeric string as long) is answered as an unknown id of that field is, never with a 500,
+    and changes nothing."""
+    cid = await world.start()
+    tag = await create_tag(world.db, world.ws, world.clock, name="Big")
+    part = last_part(await world.admin_reply(cid))["id"]
+    before = await world.get(cid)
+    reply = {"message_type": "comment", "type": "admin", "admin_id": world.admin, "body": "x"}
+    assign = {"message_type": "assignment", "type": "admin", "admin_id": world.admin}
+    tagging = {"id": tag, "admin_id": world.admin}
+    attach = {"admin_id": world.admin, "customer": {"email": "new@example.com"}}
+    redact = {"type": "conversation_part", "conversation_id": cid, "conversation_part_id": part}
+    message = {"message_type": "inapp", "body": "x", "from": {"type": "admin", "id": world.admin},
+               "to": {"type": "user", "id": world.contact}}  # fmt: skip
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        (f"/conversations/{cid}/reply", reply, "admin_id"),
+        (f"/conversations/{cid}/parts", {**assign, "assignee_id": world.admin}, "admin_id"),
+        (f"/conversations/{cid}/parts", assign, "assignee_id"),
+        (f"/conversations/{cid}/parts", {**assign, "type": "team"}, "assignee_id"),
+        (f"/conversations/{cid}/tags", tagging, "id"),
+        (f"/conversations/{cid}/tags", tagging, "admin_id"),
+        (f"/conversations/{cid}/customers", attach, "admin_id"),
+        ("/conversations/redact", redact, "conversation_id"),
+        ("/conversations/redact", redact, "conversation_part_id"),
+        ("/messages", message, "from.id"),
+    ]
+    for path, body, field in cases:
+        answers = []
+        for value in (999_999, 2**63, str(2**63), "9" * 30):  # unknown, then too large
+            if field == "from.id":
+                sent = {**body, "from": {**body["from"], "id": value}}
+            else:
+                sent = {**body, field: value}
+            response = await world.api.post(path, json=sent)
+            error = response.json()["errors"][0]
+            answers.append((response.status_code, error["code"], error.get("field")))
+        assert answers[0][0] == 404, (path, field, answers)
+        assert answers == [answers[0]] * 4, (path, field, answers)
+    assert await world.get(cid) == before
 
 
 async def test_retrieve_caps_parts_at_the_500_most_recent(world: World) -> None:
@@ -692,12 +814,24 @@ async def test_attach_and_detach_contacts(world: World) -> None:
         {"type": "user", "id": other},
     ]
     assert last_part(body)["part_type"] == "participant_added"
+    # An unknown email makes a lead, as POST /contacts would: the email trimmed.
     by_email = await world.api.post(
         f"/conversations/{cid}/customers",
-        json={"admin_id": world.admin, "customer": {"email": "new.lead@example.com"}},
+        json={"admin_id": world.admin, "customer": {"email": " new.lead@example.com\n"}},
     )
     assert by_email.status_code == 200
-    assert by_email.json()["customers"][-1]["type"] == "lead"
+    lead = by_email.json()["customers"][-1]
+    assert lead["type"] == "lead"
+    assert (await world.api.get(f"/contacts/{lead['id']}")).json()["email"] == (
+        "new.lead@example.com"
+    )
+    # ... and the same email, sent again with spaces, finds that lead.
+    again = await world.api.post(
+        f"/conversations/{cid}/customers",
+        json={"admin_id": world.admin, "customer": {"email": "new.lead@example.com "}},
+    )
+    assert again.status_code == 200
+    assert again.json()["customers"] == by_email.json()["customers"]
     detached = await world.api.request(
         "DELETE", f"/conversations/{cid}/customers/{other}", json={"admin_id": world.admin}
     )
@@ -734,6 +868,16 @@ async def test_contact_errors_and_the_last_contact_stays(world: World) -> None:
         json={"admin_id": world.admin, "customer": {"user_id": "nobody"}},
     )
     assert unknown.status_code == 404
+    # An unknown email makes a lead only if it is an email, as POST /contacts checks it.
+    contacts_before = (await world.api.get("/contacts")).json()["total_count"]
+    for email in ("not an email", "   ", "a@b@c"):
+        response = await world.api.post(
+            f"/conversations/{cid}/customers",
+            json={"admin_id": world.admin, "customer": {"email": email}},
+        )
+        assert response.status_code == 400, (email, response.text)
+        assert response.json()["errors"][0]["field"] == "customer.email"
+    assert (await world.api.get("/contacts")).json()["total_count"] == contacts_before
     assert len((await world.get(cid))["contacts"]["contacts"]) == 1
 
 

@@ -16,7 +16,14 @@ from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient
-from tests.factories import create_admin, create_contact, create_tag, create_team
+from tests.factories import (
+    SUPERSCRIPT_TWO,
+    arabic_indic,
+    create_admin,
+    create_contact,
+    create_tag,
+    create_team,
+)
 
 Query = dict[str, Any]
 
@@ -648,6 +655,14 @@ async def test_bad_queries_are_400_naming_the_problem(data: Data) -> None:
             {"query": eq("state", "open"), "pagination": {"per_page": 0}},
             "pagination.per_page",
             "from 1 to 150",
+        ),
+        *(  # only ASCII 0-9 are digits
+            (
+                {"query": eq("state", "open"), "pagination": {"per_page": other}},
+                "pagination.per_page",
+                "from 1 to 150",
+            )
+            for other in (SUPERSCRIPT_TWO, arabic_indic(10))
         ),
         (
             {"query": eq("state", "open"), "pagination": {"starting_after": "!!!"}},

@@ -11,6 +11,7 @@ from parley.db.database import Database
 from parley.kit.clock import FrozenClock
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient, make_client
+from tests.factories import SUPERSCRIPT_TWO, arabic_indic
 
 NOT_FOUND = {"code": "not_found", "message": "Resource Not Found"}
 USER_NOT_FOUND = {"code": "not_found", "message": "User Not Found"}
@@ -105,7 +106,8 @@ async def test_create_with_an_id_renames_that_tag(api: ValidatingClient) -> None
 async def test_rename_errors_change_nothing(api: ValidatingClient) -> None:
     first = await _tag(api, "First")
     await _tag(api, "Second")
-    for tag_id in ("999999", "abc", 999999, "99999999999999999999999"):
+    other_digits = (SUPERSCRIPT_TWO, arabic_indic(first["id"]))  # only 0-9 are digits
+    for tag_id in ("999999", "abc", 999999, "99999999999999999999999", *other_digits):
         error = _error(await api.post("/tags", json={"id": tag_id, "name": "X"}), 404)
         assert error == NOT_FOUND
     error = _error(await api.post("/tags", json={"id": first["id"], "name": "Second"}), 400)
@@ -190,7 +192,7 @@ async def test_find_tag(api: ValidatingClient) -> None:
     found = await api.get(f"/tags/{tag['id']}")
     assert found.status_code == 200
     assert found.json() == tag
-    for tag_id in ("999999", "abc", "1" * 30):
+    for tag_id in ("999999", "abc", "1" * 30, SUPERSCRIPT_TWO, arabic_indic(tag["id"])):
         assert _error(await api.get(f"/tags/{tag_id}"), 404) == NOT_FOUND
 
 
@@ -280,7 +282,9 @@ async def test_contact_tag_not_found_errors(api: ValidatingClient) -> None:
         assert _error(response, 404) == USER_NOT_FOUND
         response = await api.delete(f"/contacts/{UNKNOWN_CONTACT}/tags/{tag_id}")
         assert _error(response, 404) == USER_NOT_FOUND
-    for tag_id in ("999999", "abc"):
+    # Only ASCII 0-9 are digits: "²" is no number, the real tag's id in Arabic-Indic digits
+    # names no tag (a string that is not a number names no tag, as "abc").
+    for tag_id in ("999999", "abc", SUPERSCRIPT_TWO, arabic_indic(tag["id"])):
         response = await api.post(f"/contacts/{contact}/tags", json={"id": tag_id})
         assert _error(response, 404) == NOT_FOUND
         response = await api.delete(f"/contacts/{contact}/tags/{tag_id}")

@@ -16,7 +16,7 @@ from parley.kit.ids import IdFactory
 from parley.render.conversation_v1 import WAITING_SENTINEL
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient, make_client
-from tests.factories import create_contact
+from tests.factories import SUPERSCRIPT_TWO, arabic_indic, create_contact
 
 V1 = {"Intercom-Version": "1.0"}
 V14 = {"Intercom-Version": "1.4"}
@@ -256,7 +256,10 @@ async def test_v1_user_list_pages_sorts_and_email(
         ({"per_page": "0"}, "per_page"),
         ({"page": "x"}, "page"),
         ({"created_since": "soon"}, "created_since"),
-    ):
+        # Only ASCII 0-9 are digits: not "²", nor Arabic-Indic digits (which int() reads).
+        *(({name: other}, name) for name in ("per_page", "page", "created_since")
+          for other in (SUPERSCRIPT_TWO, arabic_indic(1))),
+    ):  # fmt: skip
         assert _error(await api.get("/users", params=params, headers=V14), 400)["field"] == field
     refused = await api.get("/users")
     assert _error(refused, 400)["code"] == "intercom_version_invalid"
@@ -380,6 +383,10 @@ async def test_v1_conversation_list_filters(
         ({"open": "yes"}, 400, "open"),
         ({"unread": "1"}, 400, "unread"),
         ({"before": "yesterday"}, 400, "before"),
+        ({"before": SUPERSCRIPT_TWO}, 400, "before"),  # only ASCII 0-9 are digits
+        ({"before": arabic_indic(START)}, 400, "before"),
+        ({"type": "admin", "admin_id": SUPERSCRIPT_TWO}, 400, "admin_id"),
+        ({"type": "admin", "admin_id": arabic_indic(workspace.owner_admin_id)}, 400, "admin_id"),
         ({"sort": "id"}, 400, "sort"),
         ({"order": "up"}, 400, "order"),
     ):

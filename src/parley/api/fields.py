@@ -6,19 +6,33 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from parley.kit.numbers import INT64_MAX, INT64_MIN, is_digits, is_int64
+
+UNKNOWN_ID = -1
+"""What a body id becomes when it is a number no row can have (see NumericId). Stored ids are
+positive; -1 rather than 0, which some fields give a meaning (assignee_id 0: nobody)."""
+
 
 def _numeric_id(value: Any) -> int:
     """Intercom's descriptions type body ids as strings while their examples send numbers:
-    accept both (spec-digest §6.1). Anything else is a 400 naming the field."""
+    accept both (spec-digest §6.1). Anything else is a 400 naming the field.
+
+    A number too large for the stores' 64-bit keys (an integer beyond ±2^63, a numeric string of
+    more than 18 digits) names no row, and the drivers cannot even bind it: it becomes
+    UNKNOWN_ID, so that it gets the answer of any unknown id of its field (the admin's, the
+    tag's, the conversation's 404) instead of a 500. So NumericId is for ids that are looked up,
+    never for values that are stored as sent."""
     if isinstance(value, bool):
         raise ValueError("must be an id (a number or a numeric string)")
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
-        return int(value.strip())
+        return value if is_int64(value) else UNKNOWN_ID
+    if isinstance(value, str) and is_digits(value.strip()):
+        digits = value.strip()
+        return int(digits) if len(digits) <= 18 else UNKNOWN_ID
     raise ValueError("must be an id (a number or a numeric string)")
 
 
 NumericId = Annotated[int, BeforeValidator(_numeric_id)]
 MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 Timestamp = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP)]  # unix seconds up to year 9999
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]  # a number stored as sent

@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from parley.api.endpoint import Endpoint, Handler
 from parley.errors import NotFound
+from parley.kit.numbers import parse_digits
 
 
 def route(method: str, path: str, handler: Handler, *, bulk: bool = False) -> Route:
@@ -22,9 +23,10 @@ def route(method: str, path: str, handler: Handler, *, bulk: bool = False) -> Ro
 
 def numeric_id(value: str, *, message: str = "Resource Not Found", code: str = "not_found") -> int:
     """Path ids of integer-keyed resources: anything that is not a plain number cannot exist."""
-    if not value.isdigit() or len(value) > 18:
+    number = parse_digits(value, 18)
+    if number is None:
         raise NotFound(message, code=code)
-    return int(value)
+    return number
 
 
 class IndexedRouter(Router):

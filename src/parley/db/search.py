@@ -18,13 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from parley.db import conversations, fulltext
 from parley.db.database import Row, Transaction
 from parley.domain.search import CUSTOM_PREFIX, NEGATIONS, Filter, Group, Kind, Node
+from parley.kit.numbers import parse_digits
 from parley.kit.words import query_words
 
 TRUE = "(1 = 1)"
@@ -296,7 +297,9 @@ def _conversation_id(q: Compiler, f: Filter, modern: bool) -> str:
     operator, negate = _split(f)
     if operator in ("=", "IN"):
         values = [f.value] if operator == "=" else list(f.value)
-        numbers = [int(v) for v in values if isinstance(v, str) and v.isdigit() and len(v) < 19]
+        numbers = [
+            n for v in values if isinstance(v, str) and (n := parse_digits(v, 18)) is not None
+        ]
         inner = Filter(f.field, Kind.INTEGER, "IN", tuple(numbers), f.path)
         sql = scalar(q, inner, "c.id", cast="::bigint")
         return negated(sql) if negate else sql
@@ -380,7 +383,7 @@ def _tag_numbers(value: Any, operator: str) -> tuple[int, ...]:
     """The tag ids of an `=` or `IN` value, as integers (so that the tag index serves the
     lookup); an id that is not a number matches no tag."""
     values = [value] if operator == "=" else list(value)
-    return tuple(sorted({int(v) for v in values if v.isdigit() and len(v) < 19}))
+    return tuple(sorted({n for v in values if (n := parse_digits(v, 18)) is not None}))
 
 
 def _tag_ids(q: Compiler, f: Filter, modern: bool) -> str:
@@ -639,11 +642,29 @@ async def conversation_count(tx: Transaction, compiled: Compiled) -> int:
 
 
 def _day_bounds(value: int, tz: ZoneInfo) -> tuple[int, int]:
-    """The workspace-timezone calendar day containing `value`: [start, end)."""
-    moment = datetime.fromtimestamp(max(min(value, 253_402_300_799), 0), tz)
-    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    end = (start + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=tz)
-    return int(start.timestamp()), int(end.timestamp())
+    """The workspace-timezone calendar day containing `value` (a timestamp of 1970-9999, as the
+    language checks): [start, end).
+
+    Python's dates end with 9999-12-31: that day has no next midnight for datetime, and east of
+    UTC the last hours of 9999 are local 10000-01-01, which datetime cannot hold. Those days are
+    counted in seconds from the midnight before them (no zone changes its offset at New Year)."""
+    try:
+        moment = datetime.fromtimestamp(value, tz)
+    except (OverflowError, ValueError):  # local 10000-01-01: the day after local 9999-12-31
+        start = _midnight(datetime.fromtimestamp(value - DAY_SECONDS, tz))
+        return int(start.timestamp()) + DAY_SECONDS, int(start.timestamp()) + 2 * DAY_SECONDS
+    start = _midnight(moment)
+    if start.date() == date.max:
+        return int(start.timestamp()), int(start.timestamp()) + DAY_SECONDS
+    return int(start.timestamp()), int((start + timedelta(days=1)).timestamp())
+
+
+DAY_SECONDS = 86_400
+
+
+def _midnight(moment: datetime) -> datetime:
+    """The local midnight that begins `moment`'s day."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 _CONTACT_COLUMNS = {
@@ -690,11 +711,11 @@ def contact_filter(tz: ZoneInfo) -> Callable[[Compiler, Filter], str]:
             return f"({column} < {q.param(start)})"
         if name == "tag_id":
             negate = f.operator == "!="
-            value = str(f.value)
-            tag = int(value) if value.isdigit() and len(value) < 19 else -1
+            tag = parse_digits(str(f.value), 18)
             sql = (
                 "(k.id IN (SELECT kt.contact_id FROM contact_tags kt"
-                f" WHERE kt.tag_id = {q.param(tag)}{'::bigint' if q.pg else ''}))"
+                f" WHERE kt.tag_id = {q.param(-1 if tag is None else tag)}"  # -1: no tag's id
+                f"{'::bigint' if q.pg else ''}))"
             )
             return negated(sql) if negate else sql
         # segment_id and the device/browser/location fields: Parley records none of them.

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])$")  # ASCII: \d matches other digits
 # Scanning stops after this many days (a schedule with no interval is never open).
 _HORIZON_DAYS = 3660
 

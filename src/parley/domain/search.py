@@ -33,6 +33,9 @@ MAX_DEPTH = 2
 MAX_GROUP = 15
 MAX_LIST = 500
 MAX_INT = 2**63 - 1
+# A calendar day (contact dates) is one of years 1970-9999, as every stored timestamp is: Python's
+# dates end with 9999, and a day of a timestamp before 1970 would be a day no contact has.
+LAST_DAY_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 CUSTOM_PREFIX = "custom_attributes."
 
 
@@ -65,7 +68,7 @@ OPERATORS: dict[Kind, tuple[str, ...]] = {
 }
 ALL_OPERATORS = (*_EQUALITY, *_ORDER, *_TEXT)
 NEGATIONS = {"!=": "=", "NIN": "IN", "!~": "~"}
-_INTEGER_TEXT = re.compile(r"^-?\d{1,19}$")
+_INTEGER_TEXT = re.compile(r"^-?[0-9]{1,19}$")  # not \d: it matches other scripts' digits too
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +227,8 @@ def _value(kind: Kind, value: Any, path: str, *, nullable: bool) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             if abs(value) > MAX_INT:
                 raise _bad(path, "is out of range")
+            if kind is Kind.DAY and not 0 <= value <= LAST_DAY_TIMESTAMP:
+                raise _bad(path, f"must be a unix timestamp from 0 to {LAST_DAY_TIMESTAMP}")
             return value
         expected = "a unix timestamp" if kind is not Kind.INTEGER else "an integer"
         raise _bad(path, f"must be {expected}; got {_type_name(value)}")

@@ -7,6 +7,8 @@ import binascii
 
 import orjson
 
+from parley.kit.numbers import is_int64
+
 
 class CursorError(ValueError):
     pass
@@ -17,6 +19,8 @@ def encode(values: list[int | str]) -> str:
 
 
 def decode(cursor: str, arity: int) -> list[int | str]:
+    """The `arity` values of a cursor: strings, or integers a 64-bit key can hold (anything
+    else, a boolean included, is no position of ours: binding it would fail in the drivers)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -25,7 +29,7 @@ def decode(cursor: str, arity: int) -> list[int | str]:
     if (
         not isinstance(values, list)
         or len(values) != arity
-        or not all(isinstance(v, int | str) for v in values)
+        or not all(isinstance(v, str) or is_int64(v) for v in values)
     ):
         raise CursorError(cursor)
     return values

@@ -17,6 +17,7 @@ from parley.db import admins, contacts, conversations, tags
 from parley.db.database import Row, Transaction
 from parley.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from parley.kit import cursor
+from parley.kit.numbers import parse_digits
 from parley.services.context import Context
 
 ROLES = ("user", "lead")
@@ -108,11 +109,20 @@ def _custom_attributes(value: Any) -> dict[str, Any]:
     return out
 
 
+def clean_email(value: str, field: str = "email") -> str:
+    """A contact's email as stored: trimmed, and shaped local@domain (else a 400 naming
+    `field`). Every way of making or changing a contact goes through it."""
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise _invalid(field, "is not a valid email address")
+    return value
+
+
 async def _owner(tx: Transaction, ctx: Context, value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
-        value = int(value)
+    if isinstance(value, str) and (number := parse_digits(value, 18)) is not None:
+        value = number
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid("owner_id", "must be an integer admin id")
     if not 0 < value <= MAX_ID or await admins.get(tx, ctx.workspace_id, value) is None:
@@ -130,9 +140,7 @@ async def _columns(tx: Transaction, ctx: Context, fields: Mapping[str, Any]) -> 
         if field == "role" and value not in ROLES:
             raise _invalid("role", "must be one of: user, lead")
         elif field == "email":
-            value = value.strip()
-            if not _EMAIL.match(value):
-                raise _invalid("email", "is not a valid email address")
+            value = clean_email(value)
         elif field == "external_id" and not value.strip():
             raise _invalid("external_id", "must not be empty")
         elif field == "avatar" and value is not None:

@@ -20,6 +20,8 @@ from parley.domain.conversation import Assignee, Author, Facts, Outcome, State
 from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
+from parley.kit.numbers import parse_digits
+from parley.services import contacts as contact_service
 from parley.services import conversation_attributes, timekeeping
 from parley.services.context import Context
 
@@ -541,9 +543,16 @@ async def resolve(tx: Transaction, ctx: Context, reference: str, contact: Row | 
         if found is None:
             raise conversation_not_found()
         return found
-    if not reference.isdigit() or len(reference) > 18:
+    conversation_id = parse_digits(reference, 18)
+    if conversation_id is None:
         raise conversation_not_found()
-    return int(reference)
+    return conversation_id
+
+
+def _part_body(body: str | None) -> str | None:
+    """The HTML body of an admin's part; None when the text has none: whitespace alone says
+    nothing (it made an empty "<p></p>"), as contact replies and messages already held."""
+    return as_paragraphs(body) if body is not None and body.strip() else None
 
 
 async def admin_reply(
@@ -566,12 +575,11 @@ async def admin_reply(
     at = created_at if created_at is not None else now
     attachments = attachments_from(attachment_urls, attachment_files)
     facts = facts_of(row)
+    html = _part_body(body)
     if message_type == "note":
-        if not body:
+        if html is None:
             raise InvalidParameter("body is required for a note", field="body")
-        outcome = rules.note(
-            facts, author=author, now=at, body=as_paragraphs(body), attachments=attachments
-        )
+        outcome = rules.note(facts, author=author, now=at, body=html, attachments=attachments)
     elif message_type == "quick_reply":
         if not reply_options:
             raise InvalidParameter(
@@ -587,19 +595,19 @@ async def admin_reply(
             author=author,
             now=at,
             part_type="quick_reply",
-            body=as_paragraphs(body) if body else None,
+            body=html,
             attachments=attachments,
             metadata=metadata,
         )
     else:
-        if not body and not attachments:
+        if html is None and not attachments:
             raise InvalidParameter("body is required for a comment", field="body")
         outcome = rules.admin_reply(
             facts,
             author=author,
             now=at,
             part_type="comment",
-            body=as_paragraphs(body) if body else None,
+            body=html,
             attachments=attachments,
         )
     return conversation_id, await _apply(tx, ctx, row, outcome, now=now)
@@ -659,9 +667,7 @@ async def close(
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
-    outcome = rules.close(
-        facts_of(row), author=author, now=now, body=as_paragraphs(body) if body else None
-    )
+    outcome = rules.close(facts_of(row), author=author, now=now, body=_part_body(body))
     return await _apply(tx, ctx, row, outcome, now=now)
 
 
@@ -735,7 +741,7 @@ async def assign(
         author=author,
         now=now,
         assignee=Assignee(assignee_type, target),
-        body=as_paragraphs(body) if body else None,
+        body=_part_body(body),
     )
     return await _apply(tx, ctx, row, outcome, now=now)
 
@@ -826,19 +832,17 @@ async def attach_contact(
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     now = ctx.clock.now()
+    if email is not None:  # looked up, and a lead's email if none has it: as POST /contacts
+        email = contact_service.clean_email(email, field="customer.email")
     contact = await find_contact(
         tx, ctx, intercom_user_id=intercom_user_id, user_id=user_id, email=email
     )
     if contact is None:
         if email is None:
             raise NotFound("User Not Found", field="customer")
-        # An unknown email makes a new lead (per the description of this endpoint).
-        new_id = ctx.ids.contact_id()
-        await contacts.insert(
-            tx, id=new_id, workspace_id=ctx.workspace_id, role="lead", now=now, email=email
-        )
-        contact = await contacts.get(tx, ctx.workspace_id, new_id)
-        assert contact is not None
+        # An unknown email makes a new lead (per the description of this endpoint), made as
+        # POST /contacts makes one.
+        contact = (await contact_service.create(tx, ctx, {"role": "lead", "email": email})).row
     if await store.add_contact(tx, conversation_id, str(contact["id"])):
         outcome = rules.participant_change(facts_of(row), author=author, now=now, added=True)
         await _apply(tx, ctx, row, outcome, now=now)

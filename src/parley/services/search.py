@@ -22,6 +22,7 @@ from parley.db.database import Transaction
 from parley.domain import search as language
 from parley.errors import InvalidParameter, MissingParameter
 from parley.kit import cursor
+from parley.kit.numbers import parse_digits
 from parley.render.version import ApiVersion
 from parley.services.contacts import ContactPage, ContactView
 from parley.services.context import Context
@@ -49,10 +50,10 @@ def parse_request(body: Any, *, default_per_page: int) -> tuple[Any, int, str | 
     if not isinstance(pagination, dict):
         raise InvalidParameter("pagination: must be an object", field="pagination")
     per_page = pagination.get("per_page", default_per_page)
-    if isinstance(per_page, str) and per_page.isdigit():
-        per_page = int(per_page)
     if per_page is None:
         per_page = default_per_page
+    elif isinstance(per_page, str):  # a numeric string is read as its number
+        per_page = parse_digits(per_page, 9)  # None: refused just below
     if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 150:
         raise InvalidParameter(
             "pagination.per_page: must be an integer from 1 to 150", field="pagination.per_page"

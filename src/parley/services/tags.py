@@ -8,6 +8,7 @@ from typing import Any
 from parley.db import contacts, conversations, tags
 from parley.db.database import Row, Transaction
 from parley.errors import InvalidParameter, NotFound
+from parley.kit.numbers import parse_digits
 from parley.services import contacts as contact_service
 from parley.services.context import Context
 
@@ -27,10 +28,10 @@ def parse_tag_id(value: Any) -> int:
             raise tag_not_found()
         return value
     if isinstance(value, str):
-        value = value.strip()
-        if not value.isdigit() or len(value) > 18:
+        number = parse_digits(value.strip(), 18)
+        if number is None:
             raise tag_not_found()
-        return int(value)
+        return number
     raise InvalidParameter("id: must be a string", field="id")
 
 

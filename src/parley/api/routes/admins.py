@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from parley.api.endpoint import Call
+from parley.api.fields import Int64
 from parley.api.routing import numeric_id, route
 from parley.render import admin as render_admin
 from parley.render import team as render_team
@@ -39,7 +40,7 @@ class AwayRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     away_mode_enabled: StrictBool
     away_mode_reassign: StrictBool
-    away_status_reason_id: int | None = None
+    away_status_reason_id: Int64 | None = None  # stored as sent, never looked up
 
 
 async def set_away_admin(call: Call) -> dict[str, Any]:

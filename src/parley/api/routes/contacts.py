@@ -11,6 +11,7 @@ from parley.api.routes import leads_v1
 from parley.api.routes.leads_v1 import legacy_or
 from parley.api.routing import route
 from parley.errors import InvalidParameter
+from parley.kit.numbers import parse_digits
 from parley.render import contact as render_contact
 from parley.services import contacts as contact_service
 from parley.services.contacts import ContactView
@@ -55,12 +56,13 @@ def _per_page(call: Call) -> int:
     raw = call.query.get("per_page")
     if raw is None or raw == "":
         return contact_service.DEFAULT_PER_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= contact_service.MAX_PER_PAGE:
+    per_page = parse_digits(raw, 9)
+    if per_page is None or not 1 <= per_page <= contact_service.MAX_PER_PAGE:
         raise InvalidParameter(
             f"per_page: must be an integer from 1 to {contact_service.MAX_PER_PAGE}",
             field="per_page",
         )
-    return int(raw)
+    return per_page
 
 
 async def list_contacts(call: Call) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, Valida
 from parley.api.endpoint import Call, validation_error
 from parley.api.routing import route
 from parley.errors import InvalidParameter, Unprocessable, VersionInvalid
+from parley.kit.numbers import parse_digits
 from parley.render import conversation_attribute as render
 from parley.services import conversation_attributes as service
 
@@ -25,9 +26,10 @@ def _require_216(call: Call) -> None:
 
 def _attribute_id(call: Call) -> int:
     raw = call.path["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    attribute_id = parse_digits(raw, 18)
+    if attribute_id is None:
         raise service.not_found()
-    return int(raw)
+    return attribute_id
 
 
 class Body(BaseModel):

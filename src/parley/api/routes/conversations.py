@@ -13,6 +13,7 @@ from parley.api.routes import conversations_v1
 from parley.api.routing import numeric_id, route
 from parley.db.database import Transaction
 from parley.errors import InvalidParameter, MissingParameter, NotFound
+from parley.kit.numbers import parse_digits
 from parley.render import conversation as render
 from parley.services import conversations as service
 from parley.services.conversations import Applied, ConversationView, StoredDocument
@@ -155,24 +156,23 @@ async def create_conversation(call: Call) -> dict[str, Any]:
     )
 
 
-def _per_page(raw: Any, default: int = 20) -> int:
+def _per_page(raw: str | None, default: int = 20) -> int:
     if raw is None:
         return default
-    if isinstance(raw, bool) or not str(raw).isdigit():
-        raise InvalidParameter("per_page must be an integer between 1 and 150", field="per_page")
-    value = int(raw)
-    if not 1 <= value <= 150:
+    value = parse_digits(raw, 9)
+    if value is None or not 1 <= value <= 150:
         raise InvalidParameter("per_page must be an integer between 1 and 150", field="per_page")
     return value
 
 
-def _page_number(raw: Any) -> int | None:
+def _page_number(raw: str | None) -> int | None:
     """1.x pages by number (`page`, from 1); 2.x clients may send it too."""
     if raw is None or raw == "":
         return None
-    if not str(raw).isdigit() or not 1 <= int(raw) <= 1_000_000:
+    value = parse_digits(raw, 9)
+    if value is None or not 1 <= value <= 1_000_000:
         raise InvalidParameter("page must be a positive integer", field="page")
-    return int(raw)
+    return value
 
 
 async def list_conversations(call: Call) -> dict[str, Any]:

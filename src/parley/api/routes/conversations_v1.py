@@ -17,6 +17,7 @@ from parley.api.endpoint import Call
 from parley.api.routes.users_v1 import choice_param, list_url, positive_param
 from parley.db import legacy
 from parley.errors import InvalidParameter, MissingParameter
+from parley.kit.numbers import parse_digits
 from parley.render import conversation as render
 from parley.render import conversation_v1
 from parley.services import conversations_v1 as service
@@ -37,9 +38,10 @@ def _timestamp(call: Call, name: str) -> int | None:
     raw = call.query.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    timestamp = parse_digits(raw, 12)
+    if timestamp is None:
         raise InvalidParameter(f"{name} must be a unix timestamp", field=name)
-    return int(raw)
+    return timestamp
 
 
 async def _filter(call: Call) -> legacy.ConversationFilter:
@@ -60,8 +62,7 @@ async def _filter(call: Call) -> legacy.ConversationFilter:
             raise MissingParameter("type=admin needs admin_id", field="admin_id")
         if raw == "nobody":
             unassigned = True
-        elif raw.isdigit() and len(raw) <= 18:
-            admin_id = int(raw)
+        elif (admin_id := parse_digits(raw, 18)) is not None:
             await service.require_admin(call.tx, call.ctx, admin_id)
         else:
             raise InvalidParameter("admin_id must be an admin id or nobody", field="admin_id")

@@ -17,6 +17,7 @@ from parley.api.endpoint import Call
 from parley.api.routing import route
 from parley.db import legacy
 from parley.errors import InvalidParameter, VersionInvalid
+from parley.kit.numbers import parse_digits
 from parley.render import user_v1 as render
 from parley.services import users_v1 as service
 
@@ -33,9 +34,10 @@ def positive_param(call: Call, name: str, default: int, maximum: int) -> int:
     raw = call.query.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    number = parse_digits(raw, 9)
+    if number is None or not 1 <= number <= maximum:
         raise InvalidParameter(f"{name} must be an integer from 1 to {maximum}", field=name)
-    return int(raw)
+    return number
 
 
 def choice_param(call: Call, name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -63,9 +65,10 @@ def created_since(call: Call) -> int | None:
     raw = call.query.get("created_since")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 6:
+    days = parse_digits(raw, 6)
+    if days is None:
         raise InvalidParameter("created_since must be a number of days", field="created_since")
-    return call.ctx.clock.now() - int(raw) * 86_400
+    return call.ctx.clock.now() - days * 86_400
 
 
 def list_url(call: Call) -> str:
