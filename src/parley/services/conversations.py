@@ -730,7 +730,7 @@ async def assign(
         )
         if exists is None:
             raise NotFound(
-                f"Assignee not found: no {assignee_type} {target}",
+                f"Assignee not found: assignee_id names no {assignee_type} of this workspace",
                 code="assignee_not_found",
                 field="assignee_id",
             )
