@@ -43,10 +43,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args(argv)
+    serve_like_parley(create_app(args.body_file.read_bytes()), args.host, args.port)
+
+
+def serve_like_parley(app: Starlette, host: str, port: int) -> None:
+    """uvicorn with `parley serve`'s settings (also reply_floor.py's server)."""
     uvicorn.run(
-        create_app(args.body_file.read_bytes()),
-        host=args.host,
-        port=args.port,
+        app,
+        host=host,
+        port=port,
         loop="uvloop",
         http="httptools",
         access_log=False,

@@ -39,12 +39,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ceiling import serve_like_parley  # benchmarks/ is the script's directory
 from parley.db.database import SqliteDatabase, Transaction
 from parley.kit.clock import SystemClock
 
@@ -197,15 +197,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.mode == "store" and args.data_dir is None:
         parser.error("--mode store needs --data-dir (a copy: it writes)")
     data_dir = args.data_dir if args.mode == "store" else None
-    uvicorn.run(
-        create_app(args.mode, args.body_file.read_bytes(), data_dir),
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level="warning",
-    )
+    app = create_app(args.mode, args.body_file.read_bytes(), data_dir)
+    serve_like_parley(app, args.host, args.port)
 
 
 if __name__ == "__main__":
