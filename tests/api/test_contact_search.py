@@ -169,6 +169,8 @@ async def test_pagination_defaults_to_50_and_walks(
         (eq("created_at", 1, ">="), "query.operator", ">= is not valid"),
         (eq("tag_id", ["1"], "IN"), "query.operator", "IN is not valid for tag_id"),
         (eq("source.body", "x"), "query.field", "not a searchable contact field"),
+        (eq("custom_attributes.a\x00", "x"), "query.field", "NUL"),
+        (eq("name", "\x00nobody", "~"), "query.value", "NUL"),
         (eq("email", 5.5), "query.value", "must be a string"),
         (eq("unsubscribed_from_emails", 1), "query.value", "must be a boolean"),
         # A calendar day is one of years 1970-9999.

@@ -182,6 +182,10 @@ async def test_create_needs_an_email_external_id_or_role(
             {"email": "x@example.com", "custom_attributes": {"big": 2**64 - 1}},
             "custom_attributes.big",
         ),
+        *(  # names that search could not reach
+            ({"email": "x@example.com", "custom_attributes": {name: "v"}}, "custom_attributes")
+            for name in (" ", 'a"b', "a\\b", "a\x00b")
+        ),
     ],
 )
 async def test_create_rejects_bad_fields_naming_them_and_creates_nothing(

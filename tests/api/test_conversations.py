@@ -761,6 +761,13 @@ async def test_update_read_title_and_custom_attributes(world: World) -> None:
         )
     ).json()
     assert same["conversation_parts"]["total_count"] == 2  # unchanged values write no part
+    # A name that search could not reach is refused (the rule search applies to names).
+    for name in ("", "  ", 'a"b', "a\\b", "a\x00b"):
+        refused = await world.api.put(
+            f"/conversations/{cid}", json={"custom_attributes": {name: "x"}}
+        )
+        assert refused.status_code == 400, (name, refused.text)
+        assert refused.json()["errors"][0]["field"] == "custom_attributes"
     # null removes an attribute (the description allows no null value); clearing one that is
     # not set changes nothing.
     cleared = await world.api.put(

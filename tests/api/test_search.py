@@ -632,6 +632,11 @@ async def test_bad_queries_are_400_naming_the_problem(data: Data) -> None:
         ({"query": eq("custom_attributes.x", ["a", 1], "IN")}, "query.value", "same type"),
         ({"query": eq("custom_attributes.x", "a", ">")}, "query.operator", "> is not valid"),
         ({"query": eq('custom_attributes.a"b', "a")}, "query.field", "quotes"),
+        ({"query": eq("custom_attributes.a\x00b", "a")}, "query.field", "NUL"),
+        ({"query": eq("custom_attributes. ", "a")}, "query.field", "must not be empty"),
+        # SQLite's LIKE stops at a NUL: "~ \x00" matched everything.
+        ({"query": eq("state", "\x00", "~")}, "query.value", "NUL"),
+        ({"query": eq("state", "open\x00zzz", "^")}, "query.value", "NUL"),
         ({"query": nested3}, "query.value[0].value[0]", "nested at most 2 levels"),
         (
             {"query": {"operator": "AND", "value": [eq("state", "open")] * 16}},

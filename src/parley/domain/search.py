@@ -148,8 +148,10 @@ def _filter(raw: dict[str, Any], catalog: Catalog, path: str) -> Filter:
     kind = field_kind(name, catalog)
     if kind is None:
         raise _bad(f"{path}.field", f"{name!r} is not a searchable {catalog.resource} field")
-    if kind is Kind.CUSTOM and ('"' in name or "\\" in name):
-        raise _bad(f"{path}.field", "custom attribute names cannot contain quotes or backslashes")
+    if kind is Kind.CUSTOM:
+        problem = attribute_name_problem(name.removeprefix("custom_attributes."))
+        if problem is not None:
+            raise _bad(f"{path}.field", problem)
     operator = raw.get("operator")
     if not isinstance(operator, str) or operator.upper() not in ALL_OPERATORS:
         raise _bad(
@@ -186,6 +188,18 @@ def _filter(raw: dict[str, Any], catalog: Catalog, path: str) -> Filter:
     return Filter(name, kind, operator, coerced, path)
 
 
+def attribute_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a custom attribute's, or None. The rule for writing one (contacts
+    and conversations) and for searching by one, so that every stored attribute can be
+    searched: not blank, and none of the characters a SQLite JSON path cannot quote (`"`, `\\`)
+    or that ends a C string (NUL)."""
+    if not name.strip():
+        return "custom attribute names must not be empty"
+    if '"' in name or "\\" in name or "\x00" in name:
+        return "custom attribute names cannot contain quotes, backslashes or NUL characters"
+    return None
+
+
 def _custom_kind(value: Any, path: str) -> Kind:
     """A custom attribute is typed by the value searched for (docs/behaviour.md, Search)."""
     items = value if isinstance(value, list) else [value]
@@ -219,6 +233,8 @@ def _value(kind: Kind, value: Any, path: str, *, nullable: bool) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         if isinstance(value, str):
+            if "\x00" in value:  # SQLite's LIKE would stop reading the pattern there
+                raise _bad(path, "cannot contain NUL characters")
             return value
         raise _bad(path, f"must be a string; got {_type_name(value)}")
     if kind in (Kind.INTEGER, Kind.DATE, Kind.DAY):

@@ -15,6 +15,7 @@ import orjson
 
 from parley.db import admins, contacts, conversations, tags
 from parley.db.database import Row, Transaction
+from parley.domain.search import attribute_name_problem
 from parley.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from parley.kit import cursor
 from parley.kit.numbers import parse_digits
@@ -99,8 +100,9 @@ def _custom_attributes(value: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
         field = f"custom_attributes.{key}"
-        if not key.strip():
-            raise _invalid("custom_attributes", "attribute names must not be empty")
+        problem = attribute_name_problem(key)
+        if problem is not None:
+            raise _invalid("custom_attributes", problem)
         if item is not None and not isinstance(item, str | int | float | bool):
             raise _invalid(field, "must be a string, number, boolean or null")
         if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_ID:

@@ -17,6 +17,7 @@ from parley.db import conversations as store
 from parley.db.database import Row, Transaction
 from parley.domain import conversation as rules
 from parley.domain.conversation import Assignee, Author, Facts, Outcome, State
+from parley.domain.search import attribute_name_problem
 from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
@@ -776,6 +777,9 @@ async def update(
         await conversation_attributes.check_values(tx, ctx, custom_attributes)
         current = orjson.loads(row["custom_attributes"])
         for name, value in custom_attributes.items():
+            problem = attribute_name_problem(name)
+            if problem is not None:
+                raise InvalidParameter(problem, field="custom_attributes")
             if not isinstance(value, CUSTOM_VALUE):
                 raise InvalidParameter(
                     f"custom attribute {name!r} must be a string, number, boolean or null",
