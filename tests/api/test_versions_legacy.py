@@ -131,6 +131,30 @@ async def test_contacts_stay_2x_in_2x(api: ValidatingClient) -> None:
     assert deleted["deleted"] is True
 
 
+async def test_operations_that_came_with_2_0_refuse_1x(api: ValidatingClient) -> None:
+    """Search and the Contacts API's own paths came with 2.0 (where 1.x's `/contacts` is the
+    Leads API): under 1.x they answer 400 intercom_version_invalid, and change nothing."""
+    made = await _ok(await api.post("/contacts", json={"email": "new@example.com"}))
+    tag = await _ok(await api.post("/tags", json={"name": "Later"}))
+    query = {"query": {"field": "id", "operator": "=", "value": "1"}}
+    for response in (
+        await api.post("/conversations/search", headers=V14, json=query),
+        await api.post("/contacts/search", headers=V1, json=query),
+        await api.get("/contacts/find_by_external_id/x", headers=V14),
+        await api.post(f"/contacts/{made['id']}/archive", headers=V14),
+        await api.post(f"/contacts/{made['id']}/unarchive", headers=V14),
+        await api.get(f"/contacts/{made['id']}/tags", headers=V14),
+        await api.post(f"/contacts/{made['id']}/tags", headers=V14, json={"id": tag["id"]}),
+        await api.delete(f"/contacts/{made['id']}/tags/{tag['id']}", headers=V14),
+    ):
+        error = _error(response, 400)
+        assert error["code"] == "intercom_version_invalid"
+        assert error["message"] == "Requested resource is not available in current API version."
+    seen = await _ok(await api.get(f"/contacts/{made['id']}"))
+    assert seen["tags"]["data"] == []
+    assert seen.get("archived") is not True
+
+
 async def test_v1_leads_are_per_workspace(
     api: ValidatingClient, app: Any, other_workspace_token: Any
 ) -> None:

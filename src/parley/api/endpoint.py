@@ -154,12 +154,15 @@ class Endpoint:
     directly): its own headers parsing and a two-message response cost a fraction of building
     a Request and a Response, which was a visible share of a GET served from its document."""
 
-    __slots__ = ("bulk", "handler", "write")
+    __slots__ = ("bulk", "handler", "since", "write")
 
-    def __init__(self, handler: Handler, *, write: bool, bulk: bool = False) -> None:
+    def __init__(
+        self, handler: Handler, *, write: bool, bulk: bool = False, since: str | None = None
+    ) -> None:
         self.handler = handler
         self.write = write
         self.bulk = bulk  # a write that may change a great many rows (Database.transaction)
+        self.since = since  # the first API version with this operation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         status, body, request_id = await self.respond(scope, receive)
@@ -203,6 +206,10 @@ class Endpoint:
                 if auth is None:
                     raise Unauthorized()
                 version = VERSIONS[version_header or auth["default_version"]]
+                if self.since is not None and not version.at_least(self.since):
+                    raise VersionInvalid(
+                        "Requested resource is not available in current API version."
+                    )
                 ctx = Context(
                     clock=state.clock,
                     ids=state.ids,

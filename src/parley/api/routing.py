@@ -14,10 +14,13 @@ from parley.errors import NotFound
 from parley.kit.numbers import parse_digits
 
 
-def route(method: str, path: str, handler: Handler, *, bulk: bool = False) -> Route:
+def route(
+    method: str, path: str, handler: Handler, *, bulk: bool = False, since: str | None = None
+) -> Route:
     """`bulk`: the write may change a great many rows (it retires the documents of every
-    conversation showing a tag or a contact): see Database.transaction."""
-    endpoint = Endpoint(handler, write=method != "GET", bulk=bulk)
+    conversation showing a tag or a contact): see Database.transaction. `since`: the first API
+    version that has the operation (earlier ones answer 400 intercom_version_invalid)."""
+    endpoint = Endpoint(handler, write=method != "GET", bulk=bulk, since=since)
     return Route(path, endpoint, methods=[method], name=handler.__name__)
 
 

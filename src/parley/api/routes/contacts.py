@@ -122,7 +122,12 @@ routes = [
     route(
         "POST", "/contacts", legacy_or(create_contact, leads_v1.create_or_update_lead), bulk=True
     ),
-    route("GET", "/contacts/find_by_external_id/{external_id:path}", show_contact_by_external_id),
+    route(
+        "GET",
+        "/contacts/find_by_external_id/{external_id:path}",
+        show_contact_by_external_id,
+        since="2.0",  # 1.x contacts are leads, found by GET /contacts?user_id=
+    ),
     route("GET", "/contacts/{contact_id}", legacy_or(show_contact, leads_v1.show_lead)),
     route(
         "PUT", "/contacts/{contact_id}", legacy_or(update_contact, leads_v1.update_lead), bulk=True
@@ -133,6 +138,6 @@ routes = [
         legacy_or(delete_contact, leads_v1.delete_lead),
         bulk=True,
     ),
-    route("POST", "/contacts/{contact_id}/archive", archive_contact),
-    route("POST", "/contacts/{contact_id}/unarchive", unarchive_contact),
+    route("POST", "/contacts/{contact_id}/archive", archive_contact, since="2.0"),
+    route("POST", "/contacts/{contact_id}/unarchive", unarchive_contact, since="2.0"),
 ]

@@ -49,8 +49,9 @@ async def search_contacts(call: Call) -> dict[str, Any]:
 
 
 def _read(path: str, handler: Handler) -> Route:
-    """A POST that only reads: it runs in a read transaction."""
-    return Route(path, Endpoint(handler, write=False), methods=["POST"], name=handler.__name__)
+    """A POST that only reads: it runs in a read transaction. Search came with 2.0."""
+    endpoint = Endpoint(handler, write=False, since="2.0")
+    return Route(path, endpoint, methods=["POST"], name=handler.__name__)
 
 
 routes = [

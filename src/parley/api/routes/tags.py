@@ -106,7 +106,8 @@ routes = [
     route("POST", "/tags", create_tag, bulk=True),
     route("GET", "/tags/{tag_id}", find_tag),
     route("DELETE", "/tags/{tag_id}", delete_tag, bulk=True),
-    route("GET", "/contacts/{contact_id}/tags", list_contact_tags),
-    route("POST", "/contacts/{contact_id}/tags", attach_tag_to_contact),
-    route("DELETE", "/contacts/{contact_id}/tags/{tag_id}", detach_tag_from_contact),
+    # The 2.0 Contacts API's (1.x tagged users and leads through POST /tags).
+    route("GET", "/contacts/{contact_id}/tags", list_contact_tags, since="2.0"),
+    route("POST", "/contacts/{contact_id}/tags", attach_tag_to_contact, since="2.0"),
+    route("DELETE", "/contacts/{contact_id}/tags/{tag_id}", detach_tag_from_contact, since="2.0"),
 ]
