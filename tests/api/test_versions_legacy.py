@@ -208,10 +208,12 @@ async def test_v1_convert_lead_to_new_user_and_into_existing_user(
     assert merged["id"] == lead["id"]  # the existing user (found by email)
     after = await _ok(await api.get(f"/conversations/{cid}", headers=V1))
     assert after["customers"] == [{"type": "user", "id": lead["id"]}]
-    assert after["conversation_message"]["author"]["id"] == lead["id"]
+    author = after["conversation_message"]["author"]
+    assert (author["type"], author["id"]) == ("user", lead["id"])
     assert (await api.get(f"/contacts/{other['id']}", headers=V1)).status_code == 404
     two = await _ok(await api.get(f"/conversations/{cid}"))  # the 2.x view agrees
     assert [c["id"] for c in two["contacts"]["contacts"]] == [lead["id"]]
+    assert (two["source"]["author"]["type"], two["source"]["author"]["id"]) == ("user", lead["id"])
 
     missing = await api.post(
         "/contacts/convert", headers=V1, json={"contact": {"id": lead["id"]}, "user": {}}
@@ -224,6 +226,35 @@ async def test_v1_convert_lead_to_new_user_and_into_existing_user(
     assert _error(no_user, 400)["field"] == "user"
     no_contact = await api.post("/contacts/convert", headers=V1, json={"user": {"email": "x@y.z"}})
     assert _error(no_contact, 400)["field"] == "contact"
+
+
+async def test_a_converted_lead_shows_as_a_user_in_what_it_wrote(api: ValidatingClient) -> None:
+    """The lead becomes a user (same id): its conversation's source and its replies show it as
+    the user it is, not as the lead it was, in 1.x and 2.x alike."""
+    lead = await _ok(await api.post("/contacts", headers=V1, json={"name": "Lee"}))
+    message = await _ok(
+        await api.post(
+            "/messages", headers=V1, json={"from": {"type": "lead", "id": lead["id"]}, "body": "Q"}
+        )
+    )
+    cid = message["conversation_id"]
+    reply = {"type": "user", "intercom_user_id": lead["id"], "message_type": "comment", "body": "?"}
+    await _ok(await api.post(f"/conversations/{cid}/reply", json=reply))
+    await _ok(await api.get(f"/conversations/{cid}"))  # a stored document, to be retired
+    await _ok(
+        await api.post(
+            "/contacts/convert",
+            headers=V1,
+            json={"contact": {"id": lead["id"]}, "user": {"user_id": "lee-1"}},
+        )
+    )
+    one = await _ok(await api.get(f"/conversations/{cid}", headers=V1))
+    author = one["conversation_message"]["author"]
+    assert (author["type"], author["id"]) == ("user", lead["id"])
+    two = await _ok(await api.get(f"/conversations/{cid}"))
+    assert two["source"]["author"]["type"] == "user"
+    authors = [p["author"] for p in two["conversation_parts"]["conversation_parts"]]
+    assert [(a["type"], a["id"]) for a in authors] == [("user", lead["id"])]
 
 
 # ----------------------------------------------------------------------------- users list

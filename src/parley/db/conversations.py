@@ -198,6 +198,25 @@ async def drop_documents_showing_contact(
     )
 
 
+async def set_contact_author_type(
+    tx: Transaction, workspace_id: str, contact_id: str, role: str
+) -> None:
+    """The contact's role changed (a lead became a user, or was merged into one): the sources
+    and parts it wrote show it with its role, as they would had it been a user all along.
+    Callers retire the documents (drop_documents_showing_contact)."""
+    await tx.execute(
+        "UPDATE conversations SET source_author_type = :role"
+        " WHERE source_author_contact_id = :contact AND workspace_id = :ws"
+        " AND source_author_type <> :role",
+        {"role": role, "contact": contact_id, "ws": workspace_id},
+    )
+    await tx.execute(
+        "UPDATE conversation_parts SET author_type = :role"
+        " WHERE author_contact_id = :contact AND author_type <> :role",
+        {"role": role, "contact": contact_id},
+    )
+
+
 async def drop_documents_showing_tag(tx: Transaction, tag_id: int) -> None:
     await _retire(
         tx,

@@ -230,6 +230,8 @@ async def update(
             external_id=changes.get("external_id", row["external_id"]), exclude_id=contact_id,
         )  # fmt: skip
     await contacts.update(tx, contact_id, changes, ctx.clock.now())
+    if role != row["role"]:
+        await conversations.set_contact_author_type(tx, ctx.workspace_id, contact_id, role)
     if SHOWN_IN_CONVERSATIONS & changes.keys():
         await conversations.drop_documents_showing_contact(tx, ctx.workspace_id, contact_id)
     return await get(tx, ctx, contact_id)

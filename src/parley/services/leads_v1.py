@@ -127,6 +127,8 @@ async def convert(
         return await users_v1.view(tx, converted.row)
     target_id = str(target["id"])
     await legacy.merge_contact(tx, ctx.workspace_id, from_id=lead_id_str, into_id=target_id)
+    # What the lead wrote is now the user's, and shows it as a user.
+    await conversations.set_contact_author_type(tx, ctx.workspace_id, target_id, "user")
     await contact_service.delete(tx, ctx, lead_id_str)  # also drops documents showing the lead
     await conversations.drop_documents_showing_contact(tx, ctx.workspace_id, target_id)
     return await users_v1.view(tx, await contact_service.require(tx, ctx, target_id))
