@@ -1143,6 +1143,7 @@ async def test_message_recipient_errors_name_the_field_the_client_sent(world: Wo
         error = response.json()["errors"][0]
         assert (error["field"], error["code"]) == (field, code), (to, error)
         assert "Recipient" not in error["message"], error
+        assert "ContactRef" not in error["message"], error
     assert (await world.api.get("/conversations")).json()["total_count"] == 0
 
 

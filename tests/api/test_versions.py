@@ -328,6 +328,84 @@ async def test_v1_users_and_user_started_conversations(
     assert refused.status_code == 400
 
 
+async def test_v1_messages_name_users_and_leads_by_user_id_or_email(
+    api: ValidatingClient, workspace: CreatedWorkspace
+) -> None:
+    """1.x: "The sending user or lead is identified by their user_id, email or id values in
+    the from field"; "Receiving Users are identified by a user_id, id, or email field in the to
+    object". Exactly one of them; by user_id or email a contact of the kind `type` names."""
+    user = await _ok(
+        await api.post("/users", headers=V1, json={"user_id": "u-1", "email": "u1@example.com"})
+    )
+    uid = user["id"]
+    # A lead may share the user's email (leads are not checked against users).
+    created = await _ok(await api.post("/contacts", headers=V1, json={"email": "u1@example.com"}))
+    lead, lead_user_id = created["id"], created["user_id"]
+    v12 = {"Intercom-Version": "1.2"}
+
+    async def started_by(sender: dict[str, Any]) -> dict[str, Any]:
+        message = await _ok(
+            await api.post("/messages", headers=v12, json={"from": sender, "body": "x"})
+        )
+        assert message["type"] == "user_message"
+        return await _ok(await api.get(f"/conversations/{message['conversation_id']}", headers=V1))
+
+    for sender, expected in [
+        ({"type": "user", "user_id": "u-1"}, {"type": "user", "id": uid}),
+        ({"type": "user", "email": "U1@example.com"}, {"type": "user", "id": uid}),
+        ({"type": "lead", "email": "u1@example.com"}, {"type": "lead", "id": lead}),
+        ({"type": "lead", "user_id": lead_user_id}, {"type": "lead", "id": lead}),
+    ]:
+        assert (await started_by(sender))["user"] == expected, sender
+
+    admin = str(workspace.owner_admin_id)
+    email = {"message_type": "email", "subject": "Hey", "body": "Ponies", "template": "plain",
+             "from": {"type": "admin", "id": admin},
+             "create_conversation_without_contact_reply": True}  # fmt: skip
+    for to in ({"type": "user", "email": "u1@example.com"}, {"type": "user", "user_id": "u-1"}):
+        message = await _ok(await api.post("/messages", headers=v12, json={**email, "to": to}))
+        assert message["type"] == "admin_message"
+        conversation = await _ok(
+            await api.get(f"/conversations/{message['conversation_id']}", headers=V1)
+        )
+        assert conversation["user"] == {"type": "user", "id": uid}, to
+
+    before = (await _ok(await api.get("/conversations", headers=V1)))["conversations"]
+    refused: list[tuple[dict[str, Any], int, str]] = [
+        ({"from": {"type": "user", "user_id": "nobody"}, "body": "x"}, 404, "from.user_id"),
+        ({"from": {"type": "user", "email": "no@example.com"}, "body": "x"}, 404, "from.email"),
+        # by user_id or email, a user is not a lead: only leads are looked at
+        ({"from": {"type": "lead", "user_id": "u-1"}, "body": "x"}, 404, "from.user_id"),
+        ({"from": {"type": "user"}, "body": "x"}, 400, "from.id"),
+        ({"from": {"type": "user", "id": uid, "email": "u1@example.com"}, "body": "x"}, 400,
+         "from"),
+        ({**email, "to": {"type": "user", "email": "no@example.com"}}, 404, "to.email"),
+        ({**email, "to": {"type": "user", "user_id": "nobody"}}, 404, "to.user_id"),
+        ({**email, "to": {"type": "user"}}, 400, "to.id"),
+        ({**email, "to": {"type": "user", "user_id": "u-1", "email": "u1@example.com"}}, 400,
+         "to"),
+    ]  # fmt: skip
+    for body, status, field in refused:
+        response = await api.post("/messages", headers=v12, json=body)
+        assert response.status_code == status, (body, response.text)
+        error = response.json()["errors"][0]
+        assert error["field"] == field, (body, error)
+        if status == 404:
+            assert error["message"] == "User Not Found"
+    assert (await _ok(await api.get("/conversations", headers=V1)))["conversations"] == before
+
+    # 2.x takes them too (a superset of its description's `to`, whose answer is unchanged).
+    message = await _ok(
+        await api.post(
+            "/messages",
+            headers=V216,
+            json={**email, "to": {"type": "user", "email": "u1@example.com"}},
+        )
+    )
+    two = await _ok(await api.get(f"/conversations/{message['conversation_id']}", headers=V216))
+    assert two["contacts"]["contacts"][0]["id"] == uid
+
+
 # ----------------------------------------------------------------------------- 2.15 / 2.16
 
 

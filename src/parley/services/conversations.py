@@ -329,6 +329,38 @@ def contact_author(row: Row) -> Author:
     return Author(str(row["role"]), contact_id=str(row["id"]), name=row["name"], email=row["email"])
 
 
+@dataclass(frozen=True, slots=True)
+class ContactKey:
+    """A contact as a message names it (`from` of a contact's, `to` of an admin's): its kind
+    (`user`, `lead` or `contact`: either) and one of its Intercom `id`, its `user_id` (the
+    external_id) or its `email`. `field` is the body field that names it, for the 404."""
+
+    kind: str
+    field: str
+    id: str | None = None
+    user_id: str | None = None
+    email: str | None = None
+
+
+async def named_contact(tx: Transaction, ctx: Context, key: ContactKey) -> Row:
+    """The contact a ContactKey names, else 404 "User Not Found". An id names one contact
+    whatever its kind (as it always has: 1.x addressed leads as users). A user_id or an email
+    may be shared by a user and leads, so the kind decides among them; `contact` prefers the
+    user, and of several leads the oldest is taken."""
+    role = key.kind if key.kind in {"user", "lead"} else None
+    if key.id is not None:
+        row = await contacts.get(tx, ctx.workspace_id, key.id)
+    elif key.user_id is not None:
+        row = await contacts.find_by_external_id(tx, ctx.workspace_id, key.user_id, role=role)
+    elif key.email is not None:
+        row = await contacts.find_by_email(tx, ctx.workspace_id, key.email, role=role)
+    else:
+        row = None
+    if row is None:
+        raise NotFound("User Not Found", field=key.field)
+    return row
+
+
 async def find_contact(
     tx: Transaction,
     ctx: Context,
@@ -453,15 +485,14 @@ async def create_from_contact(
     tx: Transaction,
     ctx: Context,
     *,
-    contact_id: str,
+    sender: ContactKey,
     body: str,
     subject: str | None,
     attachment_urls: list[str],
     created_at: int | None,
 ) -> CreatedMessage:
-    contact = await contacts.get(tx, ctx.workspace_id, contact_id)
-    if contact is None:
-        raise NotFound("User Not Found", field="from.id")
+    contact = await named_contact(tx, ctx, sender)
+    contact_id = str(contact["id"])
     now = ctx.clock.now()
     at = created_at if created_at is not None else now
     html = as_paragraphs(body)
@@ -493,7 +524,7 @@ async def create_from_admin(
     ctx: Context,
     *,
     admin_id: int,
-    contact_id: str,
+    recipient: ContactKey,
     message_type: str,
     subject: str | None,
     body: str,
@@ -503,9 +534,7 @@ async def create_from_admin(
     """POST /messages: an admin-initiated in-app message or email, which always makes its
     conversation; it stays out of lists until the contact replies unless `visible`."""
     author = await admin_author(tx, ctx, admin_id)
-    contact = await contacts.get(tx, ctx.workspace_id, contact_id)
-    if contact is None:
-        raise NotFound("User Not Found", field="to.id")
+    contact_id = str((await named_contact(tx, ctx, recipient))["id"])
     now = ctx.clock.now()
     at = created_at if created_at is not None else now
     html = as_paragraphs(body)
