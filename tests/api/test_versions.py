@@ -18,7 +18,7 @@ from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient
 from tests.contract.openapi import ContractError
 from tests.contract.v1 import validate_v1_response
-from tests.factories import create_contact, create_tag, create_team
+from tests.factories import create_admin, create_contact, create_tag, create_team
 
 V1 = {"Intercom-Version": "1.0"}
 V14 = {"Intercom-Version": "1.4"}
@@ -206,6 +206,68 @@ async def test_v1_actions_through_reply(
     missing = await api.post(url, headers=V1, json=act("snoozed"))
     assert missing.status_code == 400
     assert missing.json()["errors"][0]["field"] == "snoozed_until"
+
+
+async def test_v1_assignment_through_reply_reaches_a_team_by_its_id(
+    api: ValidatingClient,
+    workspace: CreatedWorkspace,
+    db: Database,
+    ids: IdFactory,
+    clock: FrozenClock,
+) -> None:
+    """1.2's "Assign to a team — … Just replace the admin ID with the team ID": 1.x bodies
+    say `type: admin` (who acts), so an assignee_id that names no admin but a team assigns to
+    that team. Admins and teams are numbered apart; an id naming both is the admin's."""
+    contact = await _contact(db, workspace, ids, clock, email="tim@example.com")
+    cid = await _start(api, contact)
+    admin = str(workspace.owner_admin_id)
+    listed = await _ok(await api.get("/admins"))
+    admin_ids = {int(a["id"]) for a in listed["admins"]}
+    teams = [await create_team(db, workspace, clock, name=f"Team {n}") for n in range(4)]
+    while max(admin_ids) < max(teams):  # so that some team id is also an admin's
+        admin_ids.add(
+            await create_admin(db, workspace, clock, name="A", email=f"a{len(admin_ids)}@x.com")
+        )
+    team_only = next(t for t in teams if t not in admin_ids)
+    shared = next(t for t in teams if t in admin_ids)
+    url = f"/conversations/{cid}/reply"
+    v12 = {"Intercom-Version": "1.2"}
+
+    def assign(assignee_id: object) -> dict[str, Any]:
+        return {"body": "Reassigning to team", "type": "admin", "admin_id": admin,
+                "assignee_id": assignee_id, "message_type": "assignment"}  # fmt: skip
+
+    teamed = await _ok(await api.post(url, headers=v12, json=assign(str(team_only))))
+    assert teamed["assignee"] == {"type": "team", "id": str(team_only)}
+    part = teamed["conversation_parts"]["conversation_parts"][-1]
+    assert (part["part_type"], part["assigned_to"]) == (
+        "assignment",
+        {"type": "team", "id": str(team_only)},
+    )
+    assert part["body"] == "<p>Reassigning to team</p>"
+    two = await _ok(await api.get(f"/conversations/{cid}"))
+    assert (two["team_assignee_id"], two["admin_assignee_id"]) == (team_only, None)
+
+    both = await _ok(await api.post(url, headers=v12, json=assign(shared)))
+    assert both["assignee"] == {"type": "admin", "id": str(shared)}  # the admin wins
+    two = await _ok(await api.get(f"/conversations/{cid}"))
+    assert (two["team_assignee_id"], two["admin_assignee_id"]) == (team_only, shared)
+
+    before = await _ok(await api.get(f"/conversations/{cid}", headers=V1))
+    unknown = await api.post(url, headers=v12, json=assign(str(max(admin_ids | set(teams)) + 1)))
+    assert unknown.status_code == 404, unknown.text
+    error = unknown.json()["errors"][0]
+    assert (error["code"], error["field"]) == ("assignee_not_found", "assignee_id")
+    assert await _ok(await api.get(f"/conversations/{cid}", headers=V1)) == before
+
+    # 2.x: `type` decides; a team's id is no admin's.
+    refused = await api.post(
+        f"/conversations/{cid}/parts",
+        json={"type": "admin", "admin_id": admin, "message_type": "assignment",
+              "assignee_id": str(team_only)},
+    )  # fmt: skip
+    assert refused.status_code == 404
+    assert refused.json()["errors"][0]["code"] == "assignee_not_found"
 
 
 async def test_v1_list_paginates_by_page_number_with_next_urls(

@@ -745,35 +745,53 @@ async def assign(
     conversation_id: int,
     *,
     admin_id: int,
-    assignee_type: str,
+    assignee_type: str | None,
     assignee_id: int,
     body: str | None,
 ) -> Applied:
+    """Assign to the admin or team `assignee_id` names (0: nobody), of kind `assignee_type`;
+    None when the request does not say (1.x): whichever the id names, see _assignee_kind."""
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     target: int | None = assignee_id or None  # 0 means nobody
+    # Unassigning without a kind clears the admin side, as 1.x's "assignee_id 0" always did.
+    kind = assignee_type or "admin"
     if target is not None:
-        exists = (
-            await admins.get(tx, ctx.workspace_id, target)
-            if assignee_type == "admin"
-            else await teams.get(tx, ctx.workspace_id, target)
-        )
-        if exists is None:
-            raise NotFound(
-                f"Assignee not found: assignee_id names no {assignee_type} of this workspace",
-                code="assignee_not_found",
-                field="assignee_id",
-            )
+        kind = await _assignee_kind(tx, ctx, assignee_type, target)
     now = ctx.clock.now()
     outcome = _rule(
         rules.assign,
         facts_of(row),
         author=author,
         now=now,
-        assignee=Assignee(assignee_type, target),
+        assignee=Assignee(kind, target),
         body=_part_body(body),
     )
     return await _apply(tx, ctx, row, outcome, now=now)
+
+
+async def _assignee_kind(
+    tx: Transaction, ctx: Context, assignee_type: str | None, assignee_id: int
+) -> str:
+    """`admin` or `team`: the kind of the workspace's assignee `assignee_id` names, of kind
+    `assignee_type` when given. 1.x bodies name only who acts (`type: admin`), and its docs
+    assign to a team by "just replace the admin ID with the team ID": then the id is an
+    admin's, else a team's. Admins and teams are numbered apart, so an id can name both: the
+    admin wins (what the id meant before teams could be reached this way); such a team is
+    reached with `POST …/parts` and `type: team`."""
+    kinds = (assignee_type,) if assignee_type is not None else ("admin", "team")
+    for kind in kinds:
+        if kind == "admin":
+            found = await admins.get(tx, ctx.workspace_id, assignee_id)
+        else:
+            found = await teams.get(tx, ctx.workspace_id, assignee_id)
+        if found is not None:
+            return kind
+    raise NotFound(
+        f"Assignee not found: assignee_id names no {' or '.join(kinds)} of this workspace",
+        code="assignee_not_found",
+        field="assignee_id",
+    )
 
 
 # ------------------------------------------------------------------------------ updating

@@ -385,12 +385,15 @@ async def manage_conversation(call: Call) -> bytes:
         appended = await service.open_(tx, ctx, conversation_id, admin_id=call.body(Open).admin_id)
     elif kind == "assignment":
         assign = call.body(Assign)
+        # 1.x's `type: admin` says who acts (its bodies have no assignee type): the assignee
+        # is then whatever assignee_id names, an admin or a team. 2.x's `type` decides.
+        legacy_admin = call.version.is_legacy and assign.type == "admin"
         appended = await service.assign(
             tx,
             ctx,
             conversation_id,
             admin_id=assign.admin_id,
-            assignee_type=assign.type,
+            assignee_type=None if legacy_admin else assign.type,
             assignee_id=assign.assignee_id,
             body=assign.body,
         )
