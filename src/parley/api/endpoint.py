@@ -117,8 +117,8 @@ class _Located:
 
 def _locate(error: ErrorDetails, data: Any) -> _Located:
     """Follow an error's `loc` through the body it came from. pydantic puts a label into `loc`
-    for every union member it tried (`Recipient`, `list[Recipient]`, `str`...): names of
-    Parley's classes, never the client's. A label is told from a key by the body itself, not by
+    for every union member it tried (`ContactRef`, `list[ContactRef]`, `str`...): names of
+    Parley's types, never the client's. A label is told from a key by the body itself, not by
     its spelling, so a client's key (a custom attribute `Plan`) is never mistaken for one: a
     key or index leads to a value the client sent; a label leads nowhere. The one real name
     that leads nowhere is the last of a `missing` error: the field the client left out."""
@@ -128,7 +128,7 @@ def _locate(error: ErrorDetails, data: Any) -> _Located:
     node = data
     for position, part in enumerate(loc):
         last = position == len(loc) - 1
-        if isinstance(part, int) and isinstance(node, list) and -len(node) <= part < len(node):
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
             node = node[part]  # indexes are not part of a field's name
         elif isinstance(part, str) and isinstance(node, dict) and part in node:
             path.append(part)
@@ -145,13 +145,13 @@ def validation_error(exc: ValidationError, data: Any) -> ParleyError:
     located = [_locate(error, data) for error in exc.errors(include_url=False)]
     first = located[0]
     # A union's members fail together, each with its own errors; the member that refused the
-    # value's form says least (`to: [{...}]` is not a Recipient): prefer one that got inside.
+    # value's form says least (a list `to` is no single recipient): prefer one that got inside.
     alternatives = [e for e in located if e.path[: len(first.path)] == first.path]
     chosen = next((e for e in alternatives if not e.rejected_form), first)
     field = ".".join(chosen.path) or None
     if chosen.error["type"] == "missing":
         return MissingParameter(f"{field} is required", field=field)
-    if chosen.rejected_form:  # pydantic's message names a class of Parley's
+    if chosen.rejected_form:  # pydantic's message names a type of Parley's
         message = "Input should be one of the forms this field accepts"
     else:
         message = chosen.error["msg"]
