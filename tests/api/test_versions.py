@@ -18,7 +18,7 @@ from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient
 from tests.contract.openapi import ContractError
 from tests.contract.v1 import validate_v1_response
-from tests.factories import create_contact, create_tag, create_team
+from tests.factories import create_admin, create_contact, create_tag, create_team
 
 V1 = {"Intercom-Version": "1.0"}
 V14 = {"Intercom-Version": "1.4"}
@@ -208,6 +208,68 @@ async def test_v1_actions_through_reply(
     assert missing.json()["errors"][0]["field"] == "snoozed_until"
 
 
+async def test_v1_assignment_through_reply_reaches_a_team_by_its_id(
+    api: ValidatingClient,
+    workspace: CreatedWorkspace,
+    db: Database,
+    ids: IdFactory,
+    clock: FrozenClock,
+) -> None:
+    """1.2's "Assign to a team — … Just replace the admin ID with the team ID": 1.x bodies
+    say `type: admin` (who acts), so an assignee_id that names no admin but a team assigns to
+    that team. Admins and teams are numbered apart; an id naming both is the admin's."""
+    contact = await _contact(db, workspace, ids, clock, email="tim@example.com")
+    cid = await _start(api, contact)
+    admin = str(workspace.owner_admin_id)
+    listed = await _ok(await api.get("/admins"))
+    admin_ids = {int(a["id"]) for a in listed["admins"]}
+    teams = [await create_team(db, workspace, clock, name=f"Team {n}") for n in range(4)]
+    while max(admin_ids) < max(teams):  # so that some team id is also an admin's
+        admin_ids.add(
+            await create_admin(db, workspace, clock, name="A", email=f"a{len(admin_ids)}@x.com")
+        )
+    team_only = next(t for t in teams if t not in admin_ids)
+    shared = next(t for t in teams if t in admin_ids)
+    url = f"/conversations/{cid}/reply"
+    v12 = {"Intercom-Version": "1.2"}
+
+    def assign(assignee_id: object) -> dict[str, Any]:
+        return {"body": "Reassigning to team", "type": "admin", "admin_id": admin,
+                "assignee_id": assignee_id, "message_type": "assignment"}  # fmt: skip
+
+    teamed = await _ok(await api.post(url, headers=v12, json=assign(str(team_only))))
+    assert teamed["assignee"] == {"type": "team", "id": str(team_only)}
+    part = teamed["conversation_parts"]["conversation_parts"][-1]
+    assert (part["part_type"], part["assigned_to"]) == (
+        "assignment",
+        {"type": "team", "id": str(team_only)},
+    )
+    assert part["body"] == "<p>Reassigning to team</p>"
+    two = await _ok(await api.get(f"/conversations/{cid}"))
+    assert (two["team_assignee_id"], two["admin_assignee_id"]) == (team_only, None)
+
+    both = await _ok(await api.post(url, headers=v12, json=assign(shared)))
+    assert both["assignee"] == {"type": "admin", "id": str(shared)}  # the admin wins
+    two = await _ok(await api.get(f"/conversations/{cid}"))
+    assert (two["team_assignee_id"], two["admin_assignee_id"]) == (team_only, shared)
+
+    before = await _ok(await api.get(f"/conversations/{cid}", headers=V1))
+    unknown = await api.post(url, headers=v12, json=assign(str(max(admin_ids | set(teams)) + 1)))
+    assert unknown.status_code == 404, unknown.text
+    error = unknown.json()["errors"][0]
+    assert (error["code"], error["field"]) == ("assignee_not_found", "assignee_id")
+    assert await _ok(await api.get(f"/conversations/{cid}", headers=V1)) == before
+
+    # 2.x: `type` decides; a team's id is no admin's.
+    refused = await api.post(
+        f"/conversations/{cid}/parts",
+        json={"type": "admin", "admin_id": admin, "message_type": "assignment",
+              "assignee_id": str(team_only)},
+    )  # fmt: skip
+    assert refused.status_code == 404
+    assert refused.json()["errors"][0]["code"] == "assignee_not_found"
+
+
 async def test_v1_list_paginates_by_page_number_with_next_urls(
     api: ValidatingClient,
     workspace: CreatedWorkspace,
@@ -326,6 +388,84 @@ async def test_v1_users_and_user_started_conversations(
         },
     )
     assert refused.status_code == 400
+
+
+async def test_v1_messages_name_users_and_leads_by_user_id_or_email(
+    api: ValidatingClient, workspace: CreatedWorkspace
+) -> None:
+    """1.x: "The sending user or lead is identified by their user_id, email or id values in
+    the from field"; "Receiving Users are identified by a user_id, id, or email field in the to
+    object". Exactly one of them; by user_id or email a contact of the kind `type` names."""
+    user = await _ok(
+        await api.post("/users", headers=V1, json={"user_id": "u-1", "email": "u1@example.com"})
+    )
+    uid = user["id"]
+    # A lead may share the user's email (leads are not checked against users).
+    created = await _ok(await api.post("/contacts", headers=V1, json={"email": "u1@example.com"}))
+    lead, lead_user_id = created["id"], created["user_id"]
+    v12 = {"Intercom-Version": "1.2"}
+
+    async def started_by(sender: dict[str, Any]) -> dict[str, Any]:
+        message = await _ok(
+            await api.post("/messages", headers=v12, json={"from": sender, "body": "x"})
+        )
+        assert message["type"] == "user_message"
+        return await _ok(await api.get(f"/conversations/{message['conversation_id']}", headers=V1))
+
+    for sender, expected in [
+        ({"type": "user", "user_id": "u-1"}, {"type": "user", "id": uid}),
+        ({"type": "user", "email": "U1@example.com"}, {"type": "user", "id": uid}),
+        ({"type": "lead", "email": "u1@example.com"}, {"type": "lead", "id": lead}),
+        ({"type": "lead", "user_id": lead_user_id}, {"type": "lead", "id": lead}),
+    ]:
+        assert (await started_by(sender))["user"] == expected, sender
+
+    admin = str(workspace.owner_admin_id)
+    email = {"message_type": "email", "subject": "Hey", "body": "Ponies", "template": "plain",
+             "from": {"type": "admin", "id": admin},
+             "create_conversation_without_contact_reply": True}  # fmt: skip
+    for to in ({"type": "user", "email": "u1@example.com"}, {"type": "user", "user_id": "u-1"}):
+        message = await _ok(await api.post("/messages", headers=v12, json={**email, "to": to}))
+        assert message["type"] == "admin_message"
+        conversation = await _ok(
+            await api.get(f"/conversations/{message['conversation_id']}", headers=V1)
+        )
+        assert conversation["user"] == {"type": "user", "id": uid}, to
+
+    before = (await _ok(await api.get("/conversations", headers=V1)))["conversations"]
+    refused: list[tuple[dict[str, Any], int, str]] = [
+        ({"from": {"type": "user", "user_id": "nobody"}, "body": "x"}, 404, "from.user_id"),
+        ({"from": {"type": "user", "email": "no@example.com"}, "body": "x"}, 404, "from.email"),
+        # by user_id or email, a user is not a lead: only leads are looked at
+        ({"from": {"type": "lead", "user_id": "u-1"}, "body": "x"}, 404, "from.user_id"),
+        ({"from": {"type": "user"}, "body": "x"}, 400, "from.id"),
+        ({"from": {"type": "user", "id": uid, "email": "u1@example.com"}, "body": "x"}, 400,
+         "from"),
+        ({**email, "to": {"type": "user", "email": "no@example.com"}}, 404, "to.email"),
+        ({**email, "to": {"type": "user", "user_id": "nobody"}}, 404, "to.user_id"),
+        ({**email, "to": {"type": "user"}}, 400, "to.id"),
+        ({**email, "to": {"type": "user", "user_id": "u-1", "email": "u1@example.com"}}, 400,
+         "to"),
+    ]  # fmt: skip
+    for body, status, field in refused:
+        response = await api.post("/messages", headers=v12, json=body)
+        assert response.status_code == status, (body, response.text)
+        error = response.json()["errors"][0]
+        assert error["field"] == field, (body, error)
+        if status == 404:
+            assert error["message"] == "User Not Found"
+    assert (await _ok(await api.get("/conversations", headers=V1)))["conversations"] == before
+
+    # 2.x takes them too (a superset of its description's `to`, whose answer is unchanged).
+    message = await _ok(
+        await api.post(
+            "/messages",
+            headers=V216,
+            json={**email, "to": {"type": "user", "email": "u1@example.com"}},
+        )
+    )
+    two = await _ok(await api.get(f"/conversations/{message['conversation_id']}", headers=V216))
+    assert two["contacts"]["contacts"][0]["id"] == uid
 
 
 # ----------------------------------------------------------------------------- 2.15 / 2.16

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -101,18 +103,60 @@ def parse_model(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc) from None
+        raise validation_error(exc, data) from None
 
 
-def validation_error(exc: ValidationError) -> ParleyError:
-    first = exc.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in first["loc"] if not isinstance(part, int)) or None
-    kind = first["type"]
-    if kind == "missing":
+@dataclass(frozen=True, slots=True)
+class _Located:
+    """One pydantic error, placed in the request body it is about."""
+
+    error: ErrorDetails
+    path: tuple[str, ...]  # the body's keys leading to the value (list indexes left out)
+    rejected_form: bool  # a union member refused the value's very form (`to: 5`)
+
+
+def _locate(error: ErrorDetails, data: Any) -> _Located:
+    """Follow an error's `loc` through the body it came from. pydantic puts a label into `loc`
+    for every union member it tried (`ContactRef`, `list[ContactRef]`, `str`...): names of
+    Parley's types, never the client's. A label is told from a key by the body itself, not by
+    its spelling, so a client's key (a custom attribute `Plan`) is never mistaken for one: a
+    key or index leads to a value the client sent; a label leads nowhere. The one real name
+    that leads nowhere is the last of a `missing` error: the field the client left out."""
+    loc = error["loc"]
+    missing = error["type"] == "missing"
+    path: list[str] = []
+    node = data
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            node = node[part]  # indexes are not part of a field's name
+        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif missing and last:
+            path.append(str(part))
+        elif last:
+            return _Located(error, tuple(path), rejected_form=True)
+    return _Located(error, tuple(path), rejected_form=False)
+
+
+def validation_error(exc: ValidationError, data: Any) -> ParleyError:
+    """The first of pydantic's errors as a 400 naming the field (`data`: the validated body)."""
+    located = [_locate(error, data) for error in exc.errors(include_url=False)]
+    first = located[0]
+    # A union's members fail together, each with its own errors; the member that refused the
+    # value's form says least (a list `to` is no single recipient): prefer one that got inside.
+    alternatives = [e for e in located if e.path[: len(first.path)] == first.path]
+    chosen = next((e for e in alternatives if not e.rejected_form), first)
+    field = ".".join(chosen.path) or None
+    if chosen.error["type"] == "missing":
         return MissingParameter(f"{field} is required", field=field)
-    message = first["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+    if chosen.rejected_form:  # pydantic's message names a type of Parley's
+        message = "Input should be one of the forms this field accepts"
+    else:
+        message = chosen.error["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
     return InvalidParameter(f"{field}: {message}" if field else message, field=field)
 
 

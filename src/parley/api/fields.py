@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
+from parley.errors import InvalidParameter, MissingParameter
 from parley.kit.numbers import INT64_MAX, INT64_MIN, is_digits, is_int64
+from parley.services.conversations import ContactKey
 
 UNKNOWN_ID = -1
 """What a body id becomes when it is a number no row can have (see NumericId). Stored ids are
@@ -36,3 +38,32 @@ NumericId = Annotated[int, BeforeValidator(_numeric_id)]
 MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 Timestamp = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP)]  # unix seconds up to year 9999
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]  # a number stored as sent
+
+
+class ContactRef(BaseModel):
+    """A contact a message names: `from` of a contact's (POST /conversations, 1.x POST
+    /messages), `to` of an admin's (POST /messages). 1.x names it by `id`, `user_id` or
+    `email` ("identified by their user_id, email or id values"); 2.x describes `id` only and
+    takes the others too (docs/behaviour.md)."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["user", "lead", "contact"]
+    id: StrictStr | None = None
+    user_id: StrictStr | None = None
+    email: StrictStr | None = None
+
+    def key(self, field: str) -> ContactKey:
+        """The contact named, from the body field `field`; exactly one identifier."""
+        given = {
+            name: value
+            for name, value in (("id", self.id), ("user_id", self.user_id), ("email", self.email))
+            if value is not None
+        }
+        if not given:  # `id` is what every version documents
+            raise MissingParameter(f"{field}.id is required", field=f"{field}.id")
+        if len(given) > 1:  # which one to believe would be a guess
+            raise InvalidParameter(
+                f"{field} names a contact by exactly one of id, user_id or email", field=field
+            )
+        [(name, value)] = given.items()
+        return ContactKey(self.type, f"{field}.{name}", **{name: value})

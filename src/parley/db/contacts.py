@@ -16,22 +16,31 @@ async def get(tx: Transaction, workspace_id: str, contact_id: str) -> Row | None
     )
 
 
-async def find_by_external_id(tx: Transaction, workspace_id: str, external_id: str) -> Row | None:
+# A contact of any role, or (`role`) only users or only leads.
+_OF_ROLE = {None: "", "user": " AND role = 'user'", "lead": " AND role = 'lead'"}
+
+
+async def find_by_external_id(
+    tx: Transaction, workspace_id: str, external_id: str, *, role: str | None = None
+) -> Row | None:
     """The contact with this external_id, preferring a user over a lead, then the oldest."""
     return await tx.fetch_one(
-        "SELECT * FROM contacts WHERE workspace_id = :ws AND external_id = :ext"
-        " ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, created_at, id LIMIT 1",
+        "SELECT * FROM contacts WHERE workspace_id = :ws AND external_id = :ext" + _OF_ROLE[role]
+        + " ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, created_at, id LIMIT 1",
         {"ws": workspace_id, "ext": external_id},
-    )
+    )  # fmt: skip
 
 
-async def find_by_email(tx: Transaction, workspace_id: str, email: str) -> Row | None:
+async def find_by_email(
+    tx: Transaction, workspace_id: str, email: str, *, role: str | None = None
+) -> Row | None:
     """Case-insensitive; a user is preferred over a lead, then the oldest."""
     return await tx.fetch_one(
         "SELECT * FROM contacts WHERE workspace_id = :ws AND lower(email) = lower(:email)"
-        " ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, created_at, id LIMIT 1",
+        + _OF_ROLE[role]
+        + " ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, created_at, id LIMIT 1",
         {"ws": workspace_id, "email": email},
-    )
+    )  # fmt: skip
 
 
 async def insert(

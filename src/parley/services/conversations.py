@@ -329,6 +329,38 @@ def contact_author(row: Row) -> Author:
     return Author(str(row["role"]), contact_id=str(row["id"]), name=row["name"], email=row["email"])
 
 
+@dataclass(frozen=True, slots=True)
+class ContactKey:
+    """A contact as a message names it (`from` of a contact's, `to` of an admin's): its kind
+    (`user`, `lead` or `contact`: either) and one of its Intercom `id`, its `user_id` (the
+    external_id) or its `email`. `field` is the body field that names it, for the 404."""
+
+    kind: str
+    field: str
+    id: str | None = None
+    user_id: str | None = None
+    email: str | None = None
+
+
+async def named_contact(tx: Transaction, ctx: Context, key: ContactKey) -> Row:
+    """The contact a ContactKey names, else 404 "User Not Found". An id names one contact
+    whatever its kind (as it always has: 1.x addressed leads as users). A user_id or an email
+    may be shared by a user and leads, so the kind decides among them; `contact` prefers the
+    user, and of several leads the oldest is taken."""
+    role = key.kind if key.kind in {"user", "lead"} else None
+    if key.id is not None:
+        row = await contacts.get(tx, ctx.workspace_id, key.id)
+    elif key.user_id is not None:
+        row = await contacts.find_by_external_id(tx, ctx.workspace_id, key.user_id, role=role)
+    elif key.email is not None:
+        row = await contacts.find_by_email(tx, ctx.workspace_id, key.email, role=role)
+    else:
+        row = None
+    if row is None:
+        raise NotFound("User Not Found", field=key.field)
+    return row
+
+
 async def find_contact(
     tx: Transaction,
     ctx: Context,
@@ -453,15 +485,14 @@ async def create_from_contact(
     tx: Transaction,
     ctx: Context,
     *,
-    contact_id: str,
+    sender: ContactKey,
     body: str,
     subject: str | None,
     attachment_urls: list[str],
     created_at: int | None,
 ) -> CreatedMessage:
-    contact = await contacts.get(tx, ctx.workspace_id, contact_id)
-    if contact is None:
-        raise NotFound("User Not Found", field="from.id")
+    contact = await named_contact(tx, ctx, sender)
+    contact_id = str(contact["id"])
     now = ctx.clock.now()
     at = created_at if created_at is not None else now
     html = as_paragraphs(body)
@@ -493,7 +524,7 @@ async def create_from_admin(
     ctx: Context,
     *,
     admin_id: int,
-    contact_id: str,
+    recipient: ContactKey,
     message_type: str,
     subject: str | None,
     body: str,
@@ -503,9 +534,7 @@ async def create_from_admin(
     """POST /messages: an admin-initiated in-app message or email, which always makes its
     conversation; it stays out of lists until the contact replies unless `visible`."""
     author = await admin_author(tx, ctx, admin_id)
-    contact = await contacts.get(tx, ctx.workspace_id, contact_id)
-    if contact is None:
-        raise NotFound("User Not Found", field="to.id")
+    contact_id = str((await named_contact(tx, ctx, recipient))["id"])
     now = ctx.clock.now()
     at = created_at if created_at is not None else now
     html = as_paragraphs(body)
@@ -716,35 +745,53 @@ async def assign(
     conversation_id: int,
     *,
     admin_id: int,
-    assignee_type: str,
+    assignee_type: str | None,
     assignee_id: int,
     body: str | None,
 ) -> Applied:
+    """Assign to the admin or team `assignee_id` names (0: nobody), of kind `assignee_type`;
+    None when the request does not say (1.x): whichever the id names, see _assignee_kind."""
     row = await _load(tx, ctx, conversation_id)
     author = await admin_author(tx, ctx, admin_id)
     target: int | None = assignee_id or None  # 0 means nobody
+    # Unassigning without a kind clears the admin side, as 1.x's "assignee_id 0" always did.
+    kind = assignee_type or "admin"
     if target is not None:
-        exists = (
-            await admins.get(tx, ctx.workspace_id, target)
-            if assignee_type == "admin"
-            else await teams.get(tx, ctx.workspace_id, target)
-        )
-        if exists is None:
-            raise NotFound(
-                f"Assignee not found: assignee_id names no {assignee_type} of this workspace",
-                code="assignee_not_found",
-                field="assignee_id",
-            )
+        kind = await _assignee_kind(tx, ctx, assignee_type, target)
     now = ctx.clock.now()
     outcome = _rule(
         rules.assign,
         facts_of(row),
         author=author,
         now=now,
-        assignee=Assignee(assignee_type, target),
+        assignee=Assignee(kind, target),
         body=_part_body(body),
     )
     return await _apply(tx, ctx, row, outcome, now=now)
+
+
+async def _assignee_kind(
+    tx: Transaction, ctx: Context, assignee_type: str | None, assignee_id: int
+) -> str:
+    """`admin` or `team`: the kind of the workspace's assignee `assignee_id` names, of kind
+    `assignee_type` when given. 1.x bodies name only who acts (`type: admin`), and its docs
+    assign to a team by "just replace the admin ID with the team ID": then the id is an
+    admin's, else a team's. Admins and teams are numbered apart, so an id can name both: the
+    admin wins (what the id meant before teams could be reached this way); such a team is
+    reached with `POST …/parts` and `type: team`."""
+    kinds = (assignee_type,) if assignee_type is not None else ("admin", "team")
+    for kind in kinds:
+        if kind == "admin":
+            found = await admins.get(tx, ctx.workspace_id, assignee_id)
+        else:
+            found = await teams.get(tx, ctx.workspace_id, assignee_id)
+        if found is not None:
+            return kind
+    raise NotFound(
+        f"Assignee not found: assignee_id names no {' or '.join(kinds)} of this workspace",
+        code="assignee_not_found",
+        field="assignee_id",
+    )
 
 
 # ------------------------------------------------------------------------------ updating

@@ -65,7 +65,7 @@ def _as_422(model: type[Body], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = validation_error(exc)
+        error = validation_error(exc, data)
         raise Unprocessable(error.message, field=error.field) from None
 
 

@@ -8,7 +8,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 from parley.api.endpoint import Call, parse_model
-from parley.api.fields import NumericId, Timestamp
+from parley.api.fields import ContactRef, NumericId, Timestamp
 from parley.api.routes import conversations_v1
 from parley.api.routing import numeric_id, route
 from parley.db.database import Transaction
@@ -119,13 +119,8 @@ def _conversation_id(call: Call) -> int:
 # ----------------------------------------------------------------------------- create & read
 
 
-class From(Body):
-    type: Literal["user", "lead", "contact"]
-    id: StrictStr
-
-
 class CreateConversation(Body):
-    from_: From = Field(alias="from")
+    from_: ContactRef = Field(alias="from")
     body: StrictStr
     subject: StrictStr | None = None
     attachment_urls: list[StrictStr] = Field(default_factory=list, max_length=10)
@@ -139,7 +134,7 @@ async def create_conversation(call: Call) -> dict[str, Any]:
     created = await service.create_from_contact(
         call.tx,
         call.ctx,
-        contact_id=body.from_.id,
+        sender=body.from_.key("from"),
         body=body.body,
         subject=body.subject,
         attachment_urls=body.attachment_urls,
@@ -390,12 +385,15 @@ async def manage_conversation(call: Call) -> bytes:
         appended = await service.open_(tx, ctx, conversation_id, admin_id=call.body(Open).admin_id)
     elif kind == "assignment":
         assign = call.body(Assign)
+        # 1.x's `type: admin` says who acts (its bodies have no assignee type): the assignee
+        # is then whatever assignee_id names, an admin or a team. 2.x's `type` decides.
+        legacy_admin = call.version.is_legacy and assign.type == "admin"
         appended = await service.assign(
             tx,
             ctx,
             conversation_id,
             admin_id=assign.admin_id,
-            assignee_type=assign.type,
+            assignee_type=None if legacy_admin else assign.type,
             assignee_id=assign.assignee_id,
             body=assign.body,
         )

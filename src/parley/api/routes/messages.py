@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from parley.api.endpoint import Call
-from parley.api.fields import NumericId, Timestamp
+from parley.api.fields import ContactRef, NumericId, Timestamp
 from parley.api.routes import conversations
 from parley.api.routing import route
 from parley.errors import InvalidParameter, MissingParameter, Unprocessable
@@ -21,12 +21,6 @@ class Sender(BaseModel):
     id: NumericId
 
 
-class Recipient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    type: Literal["user", "lead", "contact"]
-    id: StrictStr
-
-
 class CreateMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     # `in_app` in the request enum, `inapp` in the response and the schema titles: accept both.
@@ -35,7 +29,7 @@ class CreateMessage(BaseModel):
     body: StrictStr | None = None
     template: StrictStr | None = None
     from_: Sender = Field(alias="from")
-    to: Recipient | list[Recipient]
+    to: ContactRef | list[ContactRef]
     created_at: Timestamp | None = None
     create_conversation_without_contact_reply: StrictBool = False
 
@@ -62,7 +56,7 @@ async def create_message(call: Call) -> Any:
         call.tx,
         call.ctx,
         admin_id=body.from_.id,
-        contact_id=recipients[0].id,
+        recipient=recipients[0].key("to"),
         message_type=message_type,
         subject=body.subject,
         body=body.body,
