@@ -439,13 +439,14 @@ async def test_v1_messages_name_users_and_leads_by_user_id_or_email(
         # by user_id or email, a user is not a lead: only leads are looked at
         ({"from": {"type": "lead", "user_id": "u-1"}, "body": "x"}, 404, "from.user_id"),
         ({"from": {"type": "user"}, "body": "x"}, 400, "from.id"),
-        ({"from": {"type": "user", "id": uid, "email": "u1@example.com"}, "body": "x"}, 400,
-         "from"),
+        # several: the most specific decides (id, then user_id, then email)
+        ({"from": {"type": "user", "id": "nobody", "email": "u1@example.com"}, "body": "x"}, 404,
+         "from.id"),
         ({**email, "to": {"type": "user", "email": "no@example.com"}}, 404, "to.email"),
         ({**email, "to": {"type": "user", "user_id": "nobody"}}, 404, "to.user_id"),
         ({**email, "to": {"type": "user"}}, 400, "to.id"),
-        ({**email, "to": {"type": "user", "user_id": "u-1", "email": "u1@example.com"}}, 400,
-         "to"),
+        ({**email, "to": {"type": "user", "user_id": "nobody", "email": "u1@example.com"}}, 404,
+         "to.user_id"),
     ]  # fmt: skip
     for body, status, field in refused:
         response = await api.post("/messages", headers=v12, json=body)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
-from parley.errors import InvalidParameter, MissingParameter
+from parley.errors import MissingParameter
 from parley.kit.numbers import INT64_MAX, INT64_MIN, is_digits, is_int64
 from parley.services.conversations import ContactKey
 
@@ -53,17 +53,11 @@ class ContactRef(BaseModel):
     email: StrictStr | None = None
 
     def key(self, field: str) -> ContactKey:
-        """The contact named, from the body field `field`; exactly one identifier."""
-        given = {
-            name: value
-            for name, value in (("id", self.id), ("user_id", self.user_id), ("email", self.email))
-            if value is not None
-        }
-        if not given:  # `id` is what every version documents
-            raise MissingParameter(f"{field}.id is required", field=f"{field}.id")
-        if len(given) > 1:  # which one to believe would be a guess
-            raise InvalidParameter(
-                f"{field} names a contact by exactly one of id, user_id or email", field=field
-            )
-        [(name, value)] = given.items()
-        return ContactKey(self.type, f"{field}.{name}", **{name: value})
+        """The contact named, from the body field `field`: by `id` if given, else `user_id`,
+        else `email` (a client that sends more than one, such as `{type, id, email}`, is
+        answered by the most specific, as it was when only `id` was read)."""
+        for name, value in (("id", self.id), ("user_id", self.user_id), ("email", self.email)):
+            if value is not None:
+                return ContactKey(self.type, f"{field}.{name}", **{name: value})
+        # `id` is what every version documents
+        raise MissingParameter(f"{field}.id is required", field=f"{field}.id")
