@@ -615,3 +615,20 @@ async def test_another_workspaces_contacts_are_invisible(
         unchanged = (await other_api.get(f"/contacts/{cid}")).json()
         assert unchanged == {**theirs, "enabled_push_messaging": None}
         assert (await other_api.get("/contacts")).json()["total_count"] == 1
+
+
+async def test_nul_characters_are_refused_before_any_store_sees_them(api: ValidatingClient) -> None:
+    """PostgreSQL's text cannot hold NUL (that was a 500) and SQLite's LIKE stops at it: a body
+    string or key holding one is a 400 naming it, a path with one names nothing, a query string
+    with one is a 400; nothing is written."""
+    refused = await api.post("/contacts", json={"email": "n@example.com", "name": "a\x00b"})
+    error = _error(refused, 400)
+    assert (error["code"], error["field"]) == ("parameter_invalid", "name")
+    nested = await api.post(
+        "/contacts", json={"email": "n@example.com", "custom_attributes": {"k\x00": "v"}}
+    )
+    assert _error(nested, 400)["field"] == "custom_attributes"
+    assert (await api.get("/contacts/abc%00")).status_code == 404
+    _error(await api.get("/contacts?per_page=5&starting_after=%00"), 400)
+    listed = await api.get("/contacts")
+    assert listed.json()["data"] == []

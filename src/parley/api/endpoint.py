@@ -27,6 +27,7 @@ from parley.errors import (
     Conflict,
     InvalidParameter,
     MissingParameter,
+    NotFound,
     ParleyError,
     Unauthorized,
     VersionInvalid,
@@ -245,6 +246,9 @@ class Endpoint:
                     raise InvalidParameter(
                         "There was a problem in the JSON you submitted"
                     ) from None
+                if b"\\u0000" in raw:  # cheap first: a NUL needs that escape in JSON text
+                    _refuse_nul(parsed, "")
+            _refuse_nul_in_url(scope)
             async with state.db.transaction(write=self.write, bulk=self.bulk) as tx:
                 auth = await tokens.authenticate(tx, token)
                 if auth is None:
@@ -279,6 +283,36 @@ class Endpoint:
             except Exception:
                 log.exception("after-commit work failed (request %s)", request_id)
         return 200, _serialise(content), request_id
+
+
+def _refuse_nul(value: Any, path: str) -> None:
+    """A 400 naming the first string of a request body that holds a NUL character (a key or a
+    value). No store keeps one: PostgreSQL's text refuses it (a 500 before this), SQLite's LIKE
+    and JSON paths stop at it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidParameter(_NUL_MESSAGE, field=path or None)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            field = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                raise InvalidParameter(_NUL_MESSAGE, field=path or None)
+            _refuse_nul(item, field)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item, path)
+
+
+def _refuse_nul_in_url(scope: Scope) -> None:
+    """The URL's counterpart of _refuse_nul: a path parameter with a NUL names nothing (404); a
+    query string with one is a 400."""
+    if any("\x00" in value for value in scope["path_params"].values()):
+        raise NotFound("Resource Not Found")
+    if b"%00" in scope["query_string"]:
+        raise InvalidParameter(_NUL_MESSAGE)
+
+
+_NUL_MESSAGE = "NUL characters are not allowed"
 
 
 def _serialise(content: dict[str, Any] | bytes | None) -> bytes:
