@@ -306,7 +306,7 @@ def _refuse_nul(value: Any, path: str) -> None:
 def _refuse_nul_in_url(scope: Scope) -> None:
     """The URL's counterpart of _refuse_nul: a path parameter with a NUL names nothing (404); a
     query string with one is a 400."""
-    if any("\x00" in value for value in scope["path_params"].values()):
+    if "\x00" in scope["path"]:  # only a path parameter can hold it: the route matched
         raise NotFound("Resource Not Found")
     if b"%00" in scope["query_string"]:
         raise InvalidParameter(_NUL_MESSAGE)
