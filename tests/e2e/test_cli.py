@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +293,37 @@ def test_set_the_default_version_of_a_workspace(data_dir: Path) -> None:
     assert "2.16" in parley(data_dir, "workspaces", "list")
     out = parley(data_dir, "workspaces", "set-version", "9.9", code=1)
     assert "unknown Intercom API version" in out
+
+
+def test_migrations_run_in_a_child_that_takes_alembic_with_it(tmp_path: Path) -> None:
+    """A server that migrates its store as it starts must not keep Alembic and SQLAlchemy
+    (~30 MB it would hold for life): the migrations run in a forked child."""
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    script = (
+        "import sys\n"
+        "from parley.cli import prepare_schema, schema_state\n"
+        f"prepare_schema({url!r}, migrate=False)\n"
+        f"print(schema_state({url!r}).at_head, 'alembic' in sys.modules,"
+        " 'sqlalchemy' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False", "False"]
+
+
+def test_a_failed_migration_is_one_line_and_the_schema_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.cli import CliError, prepare_schema, schema_state
+    from parley.db import migrate
+
+    def broken(url: str, revision: str = "head") -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(migrate, "upgrade", broken)  # the forked child inherits it
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    with pytest.raises(CliError, match=r"database error \(sqlite:.*\): RuntimeError: boom"):
+        prepare_schema(url, migrate=False)
+    assert schema_state(url).current == set()
