@@ -14,6 +14,8 @@ from intercom import (
     CreateContactRequestWithEmail,
     CreateOrUpdateTagRequest,
     Intercom,
+    SingleFilterSearchRequest,
+    StartingAfterPaging,
 )
 from intercom.conversations import (
     ConversationsManageRequestBody_Assignment,
@@ -212,6 +214,21 @@ def test_conversation_lifecycle(client: Intercom, teammate_id: str) -> None:
     seen = [conversation.id for conversation in pager]
     assert sorted(seen) == sorted([cid, *others])
     assert len(list(client.conversations.list(per_page=1).iter_pages())) == 3
+
+    # Search, paged by hand (the SDK's own search pager re-asks for the first page: README).
+    query = SingleFilterSearchRequest(field="source.author.email", operator="=",
+                                      value="jane@example.com")  # fmt: skip
+    found: list[str] = []
+    after: str | None = None
+    for _ in range(5):
+        page = client.conversations.search(
+            query=query, pagination=StartingAfterPaging(per_page=1, starting_after=after)
+        )
+        found += [conversation.id for conversation in page.items]
+        after = page.response.pages.next.starting_after if page.response.pages.next else None
+        if after is None:
+            break
+    assert sorted(found) == sorted([cid, *others])
 
     deleted = client.conversations.delete_conversation(int(cid))
     assert deleted.id == cid
