@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from parley.api.state import AppState
 from parley.db import tokens
-from parley.db.database import Transaction, UniqueViolation
+from parley.db.database import Transaction, TransientConflict, UniqueViolation
 from parley.errors import (
     Conflict,
     InvalidParameter,
@@ -249,28 +249,28 @@ class Endpoint:
                 if b"\\u0000" in raw:  # cheap first: a NUL needs that escape in JSON text
                     _refuse_nul(parsed, "")
             _refuse_nul_in_url(scope)
-            async with state.db.transaction(write=self.write, bulk=self.bulk) as tx:
-                auth = await tokens.authenticate(tx, token)
-                if auth is None:
-                    raise Unauthorized()
-                version = VERSIONS[version_header or auth["default_version"]]
-                if self.since is not None and not version.at_least(self.since):
-                    raise VersionInvalid(
-                        "Requested resource is not available in current API version."
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    call, content = await self._run(
+                        state, scope, receive, token, version_header, parsed, request
                     )
-                ctx = Context(
-                    clock=state.clock,
-                    ids=state.ids,
-                    workspace_id=auth["workspace_id"],
-                    admin_id=int(auth["admin_id"]),
-                )
-                call = Call(scope, receive, tx, ctx, version, parsed, request)
-                content = await self.handler(call)
+                    break
+                except TransientConflict:
+                    # PostgreSQL broke a lock cycle with a concurrent write (a reply locks the
+                    # conversation then its contact, a contact rename the other way round) by
+                    # rolling this transaction back: run it again.
+                    if attempt == ATTEMPTS:
+                        raise
+                    log.info("request %s retried after a transient conflict", request_id)
         except ParleyError as error:
             return _error(error, request_id)
         except UniqueViolation:
             # A concurrent request created the same thing first; its check saw nothing.
             return _error(Conflict("A resource matching those details already exists"), request_id)
+        except TransientConflict:
+            return _error(
+                Conflict("The request conflicted with concurrent ones; try again"), request_id
+            )
         except Exception:
             log.exception(
                 "unhandled error in %s %s (request %s)", scope["method"], scope["path"], request_id
@@ -283,6 +283,36 @@ class Endpoint:
             except Exception:
                 log.exception("after-commit work failed (request %s)", request_id)
         return 200, _serialise(content), request_id
+
+    async def _run(
+        self,
+        state: AppState,
+        scope: Scope,
+        receive: Receive,
+        token: str,
+        version_header: str | None,
+        parsed: Any,
+        request: Request | None,
+    ) -> tuple[Call, dict[str, Any] | bytes | None]:
+        """One attempt at the request: its transaction, authentication included."""
+        async with state.db.transaction(write=self.write, bulk=self.bulk) as tx:
+            auth = await tokens.authenticate(tx, token)
+            if auth is None:
+                raise Unauthorized()
+            version = VERSIONS[version_header or auth["default_version"]]
+            if self.since is not None and not version.at_least(self.since):
+                raise VersionInvalid("Requested resource is not available in current API version.")
+            ctx = Context(
+                clock=state.clock,
+                ids=state.ids,
+                workspace_id=auth["workspace_id"],
+                admin_id=int(auth["admin_id"]),
+            )
+            call = Call(scope, receive, tx, ctx, version, parsed, request)
+            return call, await self.handler(call)
+
+
+ATTEMPTS = 3  # tries of a request whose transaction the database gave up on
 
 
 def _refuse_nul(value: Any, path: str) -> None:

@@ -119,12 +119,15 @@ async def update(tx: Transaction, conversation_id: int, values: dict[str, Any]) 
             delta = 1 if values["visible"] else -1
             await _count_visible(tx, old["workspace_id"], conversation_id, delta)
     assignments = "".join(f"{name} = :{name}, " for name in values)
-    await tx.execute(
-        "DELETE FROM conversation_documents WHERE conversation_id = :id", {"id": conversation_id}
-    )
+    # The row first, then its document: the UPDATE holds the row's lock (PostgreSQL) from
+    # before the DELETE, so no rendering of the old revision can be kept in between
+    # (store_document takes that lock too).
     await tx.execute(
         f"UPDATE conversations SET {assignments}revision = revision + 1 WHERE id = :_id",
         {**values, "_id": conversation_id},
+    )
+    await tx.execute(
+        "DELETE FROM conversation_documents WHERE conversation_id = :id", {"id": conversation_id}
     )
 
 
@@ -157,7 +160,22 @@ async def store_document(
     tx: Transaction, workspace_id: str, conversation_id: int, body: bytes, revision: int
 ) -> int:
     """Keep a rendering made from `revision` of the workspace's conversation; a no-op if the
-    conversation changed since (or is gone: ids are never reused, migration 0009)."""
+    conversation changed since (or is gone: ids are never reused, migration 0009).
+
+    On PostgreSQL the revision is checked under the row's lock, which every change of the row
+    takes before it deletes the document (update, _retire): without it, a GET keeping its
+    rendering after its read could read the old revision, let a writer delete the document and
+    commit, and then store the old rendering as current. A row that a writer holds is skipped
+    (SKIP LOCKED): that writer keeps its own rendering, and waiting for it could deadlock (the
+    writer may be waiting for this document row)."""
+    if tx.dialect == "postgresql":
+        current = await tx.fetch_val(
+            "SELECT 1 FROM conversations WHERE id = :id AND workspace_id = :ws"
+            " AND revision = :rev FOR SHARE SKIP LOCKED",
+            {"id": conversation_id, "ws": workspace_id, "rev": revision},
+        )
+        if current is None:
+            return 0
     return await tx.execute(
         "INSERT INTO conversation_documents (conversation_id, workspace_id, revision, body)"
         " SELECT id, workspace_id, revision, :doc FROM conversations"
@@ -176,12 +194,13 @@ async def store_document(
 async def _retire(tx: Transaction, selection: str, params: Params) -> None:
     """Bump the revision of the conversations `selection` (a WHERE clause) picks and delete
     their stored documents: what they show has changed."""
+    # The rows first (their locks, on PostgreSQL), then their documents: as in update().
+    await tx.execute(f"UPDATE conversations SET revision = revision + 1 WHERE {selection}", params)
     await tx.execute(
         "DELETE FROM conversation_documents WHERE conversation_id IN"
         f" (SELECT id FROM conversations WHERE {selection})",
         params,
     )
-    await tx.execute(f"UPDATE conversations SET revision = revision + 1 WHERE {selection}", params)
 
 
 async def drop_documents_showing_contact(

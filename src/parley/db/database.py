@@ -33,6 +33,12 @@ class UniqueViolation(Exception):
     """A write broke a unique constraint (the loser of a race the service's check cannot see)."""
 
 
+class TransientConflict(Exception):
+    """The database gave up on a transaction to let a concurrent one finish (PostgreSQL's
+    deadlock_detected, serialization_failure): nothing of it was committed, and running it
+    again is expected to succeed. The edge retries the request (api/endpoint.py)."""
+
+
 class Row(Protocol):
     """What both a SQLite row (a dict) and asyncpg.Record offer: access by column name."""
 
@@ -549,12 +555,18 @@ class _PgTransaction:
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
         text, args = self._args(sql, params)
-        row: Row | None = await self._conn.fetchrow(text, *args)
+        try:
+            row: Row | None = await self._conn.fetchrow(text, *args)
+        except Exception as exc:  # UPDATE … RETURNING, SELECT … FOR UPDATE
+            raise _pg_error(exc) from exc
         return row
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
         text, args = self._args(sql, params)
-        rows: list[Row] = await self._conn.fetch(text, *args)
+        try:
+            rows: list[Row] = await self._conn.fetch(text, *args)
+        except Exception as exc:
+            raise _pg_error(exc) from exc
         return rows
 
     async def fetch_val(self, sql: str, params: Params | None = None) -> Any:
@@ -577,9 +589,12 @@ class _PgTransaction:
         if not rows:
             return
         compiled = to_positional(sql)
-        await self._conn.executemany(
-            compiled.sql, [[row[name] for name in compiled.names] for row in rows]
-        )
+        try:
+            await self._conn.executemany(
+                compiled.sql, [[row[name] for name in compiled.names] for row in rows]
+            )
+        except Exception as exc:
+            raise _pg_error(exc) from exc
 
     async def fetch_one_memo(self, sql: str, params: Params) -> Row | None:
         # No cheap "has anything been committed" here; the primary-key read is the memo.
@@ -594,6 +609,8 @@ def _pg_error(exc: Exception) -> Exception:
 
     if isinstance(exc, asyncpg.UniqueViolationError):
         return UniqueViolation(str(exc))
+    if isinstance(exc, asyncpg.DeadlockDetectedError | asyncpg.SerializationError):
+        return TransientConflict(str(exc))
     return exc
 
 
@@ -627,8 +644,14 @@ class PostgresDatabase:
                 # trips (half of those of a GET served from its document).
                 yield _PgTransaction(conn)
                 return
-            async with conn.transaction():
-                yield _PgTransaction(conn)
+            try:
+                async with conn.transaction():
+                    yield _PgTransaction(conn)
+            except Exception as exc:  # COMMIT can fail as a statement can
+                translated = _pg_error(exc)
+                if translated is exc:
+                    raise
+                raise translated from exc
 
     async def close(self) -> None:
         await self._pool.close()

@@ -229,11 +229,14 @@ async def update(
             tx, ctx, email=changes.get("email", row["email"]),
             external_id=changes.get("external_id", row["external_id"]), exclude_id=contact_id,
         )  # fmt: skip
+    if SHOWN_IN_CONVERSATIONS & changes.keys():
+        # The conversations first, then the contact: the order in which a reply takes their
+        # locks (its conversation, then its contact's last reply), so that the two never wait
+        # for each other in a cycle on PostgreSQL.
+        await conversations.drop_documents_showing_contact(tx, ctx.workspace_id, contact_id)
     await contacts.update(tx, contact_id, changes, ctx.clock.now())
     if role != row["role"]:
         await conversations.set_contact_author_type(tx, ctx.workspace_id, contact_id, role)
-    if SHOWN_IN_CONVERSATIONS & changes.keys():
-        await conversations.drop_documents_showing_contact(tx, ctx.workspace_id, contact_id)
     return await get(tx, ctx, contact_id)
 
 
