@@ -249,7 +249,8 @@ class Endpoint:
                 if b"\\u0000" in raw:  # cheap first: a NUL needs that escape in JSON text
                     _refuse_nul(parsed, "")
             _refuse_nul_in_url(scope)
-            for attempt in range(1, ATTEMPTS + 1):
+            # Only a write can be given up on by the database (reads take no locks).
+            for attempt in range(1, ATTEMPTS + 1 if self.write else 2):
                 try:
                     call, content = await self._run(
                         state, scope, receive, token, version_header, parsed, request

@@ -125,16 +125,19 @@ class _Memo:
 class _SqliteTransaction:
     dialect = "sqlite"
 
-    def __init__(self, conn: sqlite3.Connection, memo: _Memo) -> None:
+    __slots__ = ("_conn", "_memo", "_writes")
+
+    def __init__(self, conn: sqlite3.Connection, memo: _Memo, *, writes: bool) -> None:
         self._conn = conn
         self._memo = memo
+        self._writes = writes  # the writing connection: its statements may change memo rows
 
     # Rows become plain dicts, built here once per result set: sqlite3.Row looks names up by a
     # linear case-insensitive scan (it dominated rendering a 40-column conversation), and a
     # row_factory would rebuild cursor.description for every row.
 
     def _run(self, sql: str, params: Params | None) -> sqlite3.Cursor:
-        if self._memo.rows and writes_memo_table(sql):
+        if self._writes and self._memo.rows and writes_memo_table(sql):
             self._memo.rows.clear()
         return self._conn.execute(sql, params or {})
 
@@ -306,7 +309,7 @@ class SqliteDatabase:
                 loop.call_soon(self._commit_batch)
             self._writer.execute("SAVEPOINT request")
             try:
-                yield _SqliteTransaction(self._writer, self._batch_memo)
+                yield _SqliteTransaction(self._writer, self._batch_memo, writes=True)
             except BaseException:
                 self._writer.execute("ROLLBACK TO request")
                 self._writer.execute("RELEASE request")
@@ -436,7 +439,7 @@ class _SqliteReader:
         self._snapshot: bytes | None = None  # the header when the open snapshot began
         self._memo = _Memo()
         self._memo_header = b""  # the header the memo's rows were read under
-        self._tx = _SqliteTransaction(conn, self._memo)
+        self._tx = _SqliteTransaction(conn, self._memo, writes=False)
         self._reads = 0
         self._idle_timer: asyncio.TimerHandle | None = None
 
