@@ -101,7 +101,7 @@ MEMO_TABLES = ("access_tokens", "workspaces", "admins", "office_hours")
 def writes_memo_table(sql: str) -> bool:
     """Whether a statement may change a row that a memo holds (any statement other than a
     SELECT that names one of the MEMO_TABLES: a conservative test, made once per text)."""
-    return not sql.lstrip()[:6].upper() == "SELECT" and any(t in sql for t in MEMO_TABLES)
+    return sql.lstrip()[:6].upper() != "SELECT" and any(t in sql for t in MEMO_TABLES)
 
 
 class _Memo:
@@ -136,9 +136,13 @@ class _SqliteTransaction:
     # linear case-insensitive scan (it dominated rendering a 40-column conversation), and a
     # row_factory would rebuild cursor.description for every row.
 
-    def _run(self, sql: str, params: Params | None) -> sqlite3.Cursor:
+    def _forget_what_it_may_change(self, sql: str) -> None:
+        """Empty the writer's memo before a statement that may change a row it holds."""
         if self._writes and self._memo.rows and writes_memo_table(sql):
             self._memo.rows.clear()
+
+    def _run(self, sql: str, params: Params | None) -> sqlite3.Cursor:
+        self._forget_what_it_may_change(sql)
         return self._conn.execute(sql, params or {})
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
@@ -170,8 +174,7 @@ class _SqliteTransaction:
             raise _integrity(exc) from exc
 
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
-        if self._memo.rows and writes_memo_table(sql):
-            self._memo.rows.clear()
+        self._forget_what_it_may_change(sql)
         try:
             self._conn.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
