@@ -250,7 +250,8 @@ class Endpoint:
                     _refuse_nul(parsed, "")
             _refuse_nul_in_url(scope)
             # Only a write can be given up on by the database (reads take no locks).
-            for attempt in range(1, ATTEMPTS + 1 if self.write else 2):
+            attempts = ATTEMPTS if self.write else 1
+            for attempt in range(1, attempts + 1):
                 try:
                     call, content = await self._run(
                         state, scope, receive, token, version_header, parsed, request
@@ -260,7 +261,7 @@ class Endpoint:
                     # PostgreSQL broke a lock cycle with a concurrent write (a reply locks the
                     # conversation then its contact, a contact rename the other way round) by
                     # rolling this transaction back: run it again.
-                    if attempt == ATTEMPTS:
+                    if attempt == attempts:
                         raise
                     log.info("request %s retried after a transient conflict", request_id)
         except ParleyError as error:
