@@ -352,10 +352,9 @@ async def named_contact(tx: Transaction, ctx: Context, key: ContactKey) -> Row:
         row = await contacts.get(tx, ctx.workspace_id, key.id)
     elif key.user_id is not None:
         row = await contacts.find_by_external_id(tx, ctx.workspace_id, key.user_id, role=role)
-    elif key.email is not None:
-        row = await contacts.find_by_email(tx, ctx.workspace_id, key.email, role=role)
     else:
-        row = None
+        assert key.email is not None, "a ContactKey names its contact one way"
+        row = await contacts.find_by_email(tx, ctx.workspace_id, key.email, role=role)
     if row is None:
         raise NotFound("User Not Found", field=key.field)
     return row
