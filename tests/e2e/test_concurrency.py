@@ -181,10 +181,14 @@ async def _mixed(servers: list[ServerProcess]) -> None:
             assert [r.status_code for r in responses] == [200] * len(responses), [
                 r.text for r in responses if r.status_code != 200
             ]
+            for response in responses:
+                request = response.request
+                validate_response(request.method, request.url.path, 200, response.json())
         # Every process serves what a rendering from the rows gives now (2.13: same model).
         for http in clients:
-            stored = (await http.get(path)).json()
-            fresh = (await http.get(path, headers={"Intercom-Version": "2.13"})).json()
+            stored = _checked("GET", path, await http.get(path))
+            from_rows = await http.get(path, headers={"Intercom-Version": "2.13"})
+            fresh = _checked("GET", path, from_rows)
             assert stored == fresh
             assert stored["conversation_parts"]["total_count"] == 48
     finally:
