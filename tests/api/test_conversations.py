@@ -12,7 +12,7 @@ from pydantic import BaseModel, StrictInt, StrictStr
 
 from parley.api.endpoint import parse_model
 from parley.db import outbox
-from parley.db.database import Database
+from parley.db.database import Database, TransientConflict
 from parley.errors import InvalidParameter
 from parley.kit.clock import FrozenClock
 from parley.kit.ids import IdFactory
@@ -1223,3 +1223,40 @@ async def test_a_duplicate_user_that_slips_past_the_check_is_a_409_and_changes_n
     assert response.json()["errors"][0]["code"] == "conflict"
     listing = (await world.api.get("/contacts")).json()
     assert [c["email"] for c in listing["data"]] == ["carol@example.com"]
+
+
+@pytest.mark.parametrize("failures", [1, 2, 3])
+async def test_a_write_the_database_gave_up_on_is_run_again(
+    world: World, monkeypatch: pytest.MonkeyPatch, failures: int
+) -> None:
+    """PostgreSQL rolls one transaction of a lock cycle back (deadlock_detected): the edge runs
+    the request again, up to three times in all, then answers 409; a failed attempt leaves
+    nothing behind (here it fails after writing its close part)."""
+    cid = await world.start()
+    before = await world.get(cid)
+    close = conversation_service.close
+    attempts: list[int] = []
+
+    async def close_then_give_up(*args: Any, **kwargs: Any) -> Any:
+        applied = await close(*args, **kwargs)
+        attempts.append(1)
+        if len(attempts) <= failures:
+            raise TransientConflict("deadlock detected")
+        return applied
+
+    monkeypatch.setattr(conversation_service, "close", close_then_give_up)
+    response = await world.api.post(
+        f"/conversations/{cid}/parts",
+        json={"message_type": "close", "type": "admin", "admin_id": str(world.admin)},
+    )
+    if failures < 3:
+        assert response.status_code == 200, response.text
+        assert len(attempts) == failures + 1
+        after = await world.get(cid)
+        assert after["state"] == "closed"
+        assert after["conversation_parts"]["total_count"] == 1  # one close part, not several
+    else:
+        assert response.status_code == 409, response.text
+        assert response.json()["errors"][0]["code"] == "conflict"
+        assert len(attempts) == 3
+        assert await world.get(cid) == before
