@@ -7,6 +7,8 @@ import asyncio
 import mmap
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -445,3 +447,60 @@ async def test_without_a_mappable_shm_file_every_read_takes_its_own_snapshot(
         assert row["name"] == name
     assert await _names(sqlite) == ["again"]
     await sqlite.close()
+
+
+# SQLite's "DMS" byte of the -shm file (src/os_unix.c: UNIX_SHM_DMS, 120 + 8): every connection
+# holds a shared lock on it while open; a process that can lock it exclusively takes the store
+# for unused and truncates and rebuilds the -shm.
+_IN_USE_PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)
+except OSError:
+    print("in use")
+else:
+    print("unused")
+"""
+
+
+def _shm_of(path: Path) -> Path:
+    return path.with_name(f"{path.name}-shm")
+
+
+def _seen_in_use_by_another_process(path: Path) -> bool:
+    probe = subprocess.run(
+        [sys.executable, "-c", _IN_USE_PROBE, str(_shm_of(path))],
+        capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    return probe.stdout.strip() == "in use"
+
+
+async def test_other_processes_see_the_store_in_use_for_as_long_as_a_database_is_open(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """Closing any descriptor of a file drops all of a process's locks on it (POSIX). The reader
+    maps the WAL index header, and the descriptor behind that mapping used to be closed at once:
+    SQLite's lock went with it, and the next process to open the store (the CLI, a backup, a
+    second server) rebuilt the -shm under the running server, which died of SIGBUS. Now the
+    mapping is shared by the process's databases on one file and closed after the last one's
+    connections."""
+    unlocked = tmp_path / "unlocked.db"
+    _shm_of(unlocked).write_bytes(bytes(256))  # a -shm file that nobody locks
+    assert not _seen_in_use_by_another_process(unlocked)  # the probe tells the difference
+
+    path = tmp_path / "parley.db"
+    shutil.copy(sqlite_template, path)
+    first = SqliteDatabase(path)
+    await _add(first, "one")
+    assert await _names(first) == ["one"]
+    assert _seen_in_use_by_another_process(path)
+
+    second = SqliteDatabase(path)
+    assert await _names(second) == ["one"]
+    await second.close()
+    assert _seen_in_use_by_another_process(path)  # the first still has the store open
+    assert await _names(first) == ["one"]
+
+    await first.close()
+    assert not _shm_of(path).exists()  # the last connection out removed it

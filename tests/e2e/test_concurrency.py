@@ -7,6 +7,9 @@ SQLite share their transaction with the others: group commit) must leave nothing
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +18,7 @@ import pytest
 
 from tests.contract.openapi import validate_response
 from tests.e2e.conftest import fresh_postgres_database
-from tests.e2e.servers import ServerProcess, serving
+from tests.e2e.servers import ServerProcess, run_cli, serving
 
 pytestmark = pytest.mark.slow
 
@@ -252,3 +255,71 @@ def test_a_write_through_one_process_is_read_at_once_through_another(
                     "GET", "/conversations", reader.get("/conversations?per_page=1", TOKEN)
                 )
                 assert listed["total_count"] == n + 2
+
+
+_OPEN_AND_CLOSE = """
+import sqlite3, sys
+for _ in range(int(sys.argv[2])):
+    other = sqlite3.connect(sys.argv[1], timeout=10)
+    other.execute("SELECT count(*) FROM conversation_parts").fetchall()
+    other.close()
+"""
+
+
+def test_a_serving_store_opened_by_other_processes_meanwhile(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The CLI, a backup or a second server open a live store. Each one, alone in its process,
+    first asks SQLite whether anyone else has the store open; a server that had dropped its lock
+    on the -shm file (db/database.py, _WalIndexMaps) was taken for gone, the -shm was rebuilt
+    under it, and it died of SIGBUS within a few opens. Here a server takes notes while another
+    process opens and closes the store 40 times and the CLI runs twice: it answers every note,
+    and every note is stored once."""
+    data = tmp_path_factory.mktemp("opened") / "data"
+    with serving(["--data-dir", str(data), "--bootstrap-token", TOKEN]) as server:
+        server.wait_ready(TOKEN)
+        admin_id, _, conversation_id = asyncio.run(_setup(server.base_url))
+        path = f"/conversations/{conversation_id}/reply"
+        stop = threading.Event()
+        answered: list[int] = []
+        failures: list[Exception] = []
+
+        def take_notes() -> None:
+            with httpx.Client(base_url=server.base_url, timeout=30) as http:
+                while not stop.is_set():
+                    try:
+                        response = http.post(
+                            path, headers={"Authorization": f"Bearer {TOKEN}"},
+                            json={"message_type": "note", "type": "admin", "admin_id": admin_id,
+                                  "body": f"note {len(answered)}"},
+                        )  # fmt: skip
+                    except httpx.TransportError as exc:
+                        failures.append(exc)  # the server is gone
+                        return
+                    try:
+                        _checked("POST", path, response)
+                    except AssertionError as exc:
+                        failures.append(exc)
+                        return
+                    answered.append(response.status_code)
+
+        notes = threading.Thread(target=take_notes)
+        notes.start()
+        try:
+            opener = subprocess.run(
+                [sys.executable, "-c", _OPEN_AND_CLOSE, str(data / "parley.db"), "40"],
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            listed = [run_cli(["admins", "list", "--data-dir", str(data)]) for _ in range(2)]
+        finally:
+            stop.set()
+            notes.join(60)
+        assert server.proc.poll() is None, server.describe()
+        assert failures == []
+        assert opener.returncode == 0, opener.stderr
+        for result in listed:
+            assert result.returncode == 0, result.stderr
+        assert len(answered) > 0
+        seen = _checked("GET", f"/conversations/{conversation_id}",
+                        server.get(f"/conversations/{conversation_id}", TOKEN))  # fmt: skip
+        assert seen["conversation_parts"]["total_count"] == len(answered)

@@ -17,8 +17,10 @@ import asyncio
 import functools
 import logging
 import mmap
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -253,7 +255,9 @@ class SqliteDatabase:
         self._batch_memo = _Memo()  # the writer's (see _Memo)
         self._reader = _connect(path)
         self._reader.execute("PRAGMA query_only=ON")
-        self._read = _SqliteReader(self._reader, path)
+        self._reader.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the -shm exists
+        self._path = path
+        self._read = _SqliteReader(self._reader, WAL_INDEX_MAPS.acquire(path))
         self._checkpointer = _connect(path)
         self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
         # A write that awaits something real would let another write interleave on the same
@@ -400,10 +404,70 @@ class SqliteDatabase:
         self._writer.close()
         self._reader.close()
         self._checkpointer.close()
+        WAL_INDEX_MAPS.release(self._path)  # only now: its descriptor's close drops locks
 
 
 # The WAL index header (the first of its two copies, which a commit writes last), in bytes.
 WAL_INDEX_HEADER = 48
+
+
+class _WalIndexMaps:
+    """Read-only memory maps of stores' WAL index headers, one per `-shm` file in this process,
+    shared by every `SqliteDatabase` on that store and unmapped when the last one has closed its
+    connections.
+
+    Why a descriptor is never closed earlier: POSIX drops *all* of a process's `fcntl` locks on a
+    file when *any* of its descriptors for that file is closed. For as long as a connection is
+    open, SQLite holds a shared lock on the `-shm` file that tells other processes the store is
+    in use; a descriptor of our own closed meanwhile dropped it, so the next process to open the
+    store (the CLI, a backup, a second server) took the store for unused, truncated the `-shm`
+    and rebuilt it under the running server, which then died of SIGBUS reading its mapping
+    (https://www.sqlite.org/howtocorrupt.html, 2.2). SQLite keeps its own descriptors open for
+    the same reason. Python's `mmap` holds a duplicate of the descriptor, closed by `close()`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._maps: dict[str, tuple[int, mmap.mmap | None, int]] = {}  # path: (fd, map, users)
+
+    def acquire(self, path: Path) -> mmap.mmap | None:
+        """The header's mapping of the store at `path` (whose `-shm` file exists), or None where
+        it cannot be mapped (then every read takes a snapshot of its own: slower, still exact)."""
+        key = os.path.realpath(f"{path}-shm")
+        with self._lock:
+            if key in self._maps:
+                fd, shm, users = self._maps[key]
+                self._maps[key] = (fd, shm, users + 1)
+                return shm
+            try:
+                fd = os.open(key, os.O_RDONLY)
+            except OSError:
+                fd, shm = -1, None
+            else:
+                try:
+                    shm = mmap.mmap(fd, WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
+                except (OSError, ValueError):  # e.g. a file system without shared mappings
+                    shm = None
+            if shm is None:
+                log.warning("cannot map %s: every read takes a snapshot of its own", key)
+            self._maps[key] = (fd, shm, 1)
+            return shm
+
+    def release(self, path: Path) -> None:
+        """Called once per `acquire`, after the caller's connections to the store are closed."""
+        key = os.path.realpath(f"{path}-shm")
+        with self._lock:
+            fd, shm, users = self._maps[key]
+            if users > 1:
+                self._maps[key] = (fd, shm, users - 1)
+                return
+            del self._maps[key]
+            if shm is not None:
+                shm.close()
+            if fd >= 0:
+                os.close(fd)
+
+
+WAL_INDEX_MAPS = _WalIndexMaps()
 
 
 class _SqliteReader:
@@ -430,15 +494,9 @@ class _SqliteReader:
     __slots__ = ("_conn", "_idle_timer", "_memo", "_memo_header", "_reads", "_shm",
                  "_snapshot", "_tx")  # fmt: skip
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, shm: mmap.mmap | None) -> None:
         self._conn = conn
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the -shm file exists
-        self._shm: mmap.mmap | None = None
-        try:
-            with open(f"{path}-shm", "rb") as shm:
-                self._shm = mmap.mmap(shm.fileno(), WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # no -shm to map (e.g. an unusual file system)
-            log.warning("cannot map %s-shm: every read takes a snapshot of its own", path)
+        self._shm = shm  # the WAL index header's mapping; WAL_INDEX_MAPS owns it
         self._snapshot: bytes | None = None  # the header when the open snapshot began
         self._memo = _Memo()
         self._memo_header = b""  # the header the memo's rows were read under
@@ -495,8 +553,6 @@ class _SqliteReader:
             self._idle_timer.cancel()
             self._idle_timer = None
         self.release()
-        if self._shm is not None:
-            self._shm.close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
