@@ -39,6 +39,7 @@ import resource
 import shlex
 import shutil
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -290,6 +291,10 @@ def start_floor(config: Config, name: str, body_file: Path, probe: str) -> Serve
 
 
 def start_server(name: str, command: list[str], port: int, log: Path, probe: str) -> Server:
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            # Its answers would be taken for the new server's, and the new one fails to bind.
+            raise SystemExit(f"something already listens on port {port}; stop it first")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     handle = log.open("wb")
     process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO)
