@@ -434,13 +434,15 @@ _PART_COLUMNS = (
 )
 
 
+_INSERT_PART = (
+    f"INSERT INTO conversation_parts ({_PART_COLUMNS}) VALUES ("
+    + ", ".join(f":{c.strip()}" for c in _PART_COLUMNS.split(","))
+    + ") RETURNING id"
+)
+
+
 async def insert_part(tx: Transaction, values: dict[str, Any]) -> int:
-    part_id = await tx.fetch_val(
-        f"INSERT INTO conversation_parts ({_PART_COLUMNS}) VALUES ("
-        + ", ".join(f":{c.strip()}" for c in _PART_COLUMNS.split(","))
-        + ") RETURNING id",
-        values,
-    )
+    part_id = await tx.fetch_val(_INSERT_PART, values)
     if not values["redacted"]:
         await fulltext.add_part(tx, int(part_id), values["conversation_id"], values["body"])
     return int(part_id)
