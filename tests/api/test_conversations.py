@@ -393,6 +393,43 @@ async def test_reply_errors(world: World) -> None:
     assert response.status_code == 422
 
 
+async def test_contact_reply_missing_fields_are_named(world: World) -> None:
+    """A missing body or contact is 400 parameter_not_found naming the field (docs/behaviour.md,
+    Errors), as the rating endpoint and an admin reply answer."""
+    cid = await world.start()
+    for payload, field in (
+        ({"intercom_user_id": world.contact}, "body"),
+        ({"intercom_user_id": world.contact, "body": "  "}, "body"),
+        ({"body": "hi"}, "intercom_user_id"),
+    ):
+        response = await world.api.post(
+            f"/conversations/{cid}/reply",
+            json={"message_type": "comment", "type": "user", **payload},
+        )
+        assert response.status_code == 400, response.text
+        error = response.json()["errors"][0]
+        assert (error["code"], error.get("field")) == ("parameter_not_found", field), payload
+    assert (await world.get(cid))["conversation_parts"]["total_count"] == 0
+
+
+@pytest.mark.parametrize("path", ["/conversations/{cid}/reply", "/conversations/{cid}/parts",
+                                  "/conversations/redact"])  # fmt: skip
+@pytest.mark.parametrize("raw", [b"[]", b'[{"type": "admin"}]', b'"close"', b"5"])
+async def test_a_body_that_is_not_an_object_is_refused_as_such(
+    world: World, path: str, raw: bytes
+) -> None:
+    """These routes read a key of the body before choosing its model: a body that is not an
+    object is still the documented 400 parameter_invalid, not "type is required"."""
+    cid = await world.start()
+    response = await world.api.post(
+        path.format(cid=cid), content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["code"] == "parameter_invalid", response.text
+    assert error["message"] == "Request body must be a JSON object"
+
+
 # ------------------------------------------------------------------------------ lifecycle
 
 
@@ -789,10 +826,14 @@ async def test_update_read_title_and_custom_attributes(world: World) -> None:
         ({"title": 5}, "title"),
         ({"custom_attributes": {"x": {"nested": 1}}}, "custom_attributes.x"),
         ({"custom_attributes": [1]}, "custom_attributes"),
+        # no 64-bit column or search value holds these (a contact's are refused alike)
+        ({"custom_attributes": {"ok": 1, "big": 2**63}}, "custom_attributes.big"),
+        ({"custom_attributes": {"ok": 1, "big": 2**64 - 1}}, "custom_attributes.big"),
     ):
         bad = await world.api.put(f"/conversations/{cid}", json=payload)
         assert bad.status_code == 400, payload
         assert bad.json()["errors"][0]["field"] == field
+    assert (await world.get(cid))["custom_attributes"] == {"issue_type": "billing"}
     assert (await world.api.put("/conversations/999999", json={"read": True})).status_code == 404
 
 

@@ -304,6 +304,33 @@ async def test_sla_applied_on_creation_and_cancelled(tl: Timeline) -> None:
     assert (await tl.get())["sla_applied"] == reapplied["sla_applied"]  # validated by GET
 
 
+@pytest.mark.parametrize("time_zone", ["Europe/Berlin", "UTC", "Pacific/Kiritimati"])
+async def test_office_hours_measure_up_to_the_last_timestamp(tl: Timeline, time_zone: str) -> None:
+    """Moments up to the last accepted one (9999-12-31T23:59:59Z, already the year 10000 east
+    of UTC) are measured in office hours without overflowing the calendar: a reply dated then,
+    and an SLA deadline past the calendar's end (never reached), were 500s."""
+    every_day = {d: [["00:00", "24:00"]] for d in ("monday", "tuesday", "wednesday", "thursday",
+                                                   "friday", "saturday", "sunday")}  # fmt: skip
+    hours = {"time_zone": time_zone, "schedule": every_day}
+    await tl.ok("PUT", "/_parley/office_hours", json=hours)
+    last = 253402300799
+    await tl.ok("POST", "/_parley/clock", json={"now": last - 3 * 86400})
+    pid = await policy(tl, name="Late", first_response_time=4 * 86400, office_hours=True)
+    await tl.start()
+    applied = await tl.ok(
+        "POST", f"/_parley/conversations/{tl.cid}/sla", json={"sla_policy_id": pid}
+    )
+    assert applied["sla_applied"]["sla_status"] == "active"
+    reply = await tl.ok(
+        "POST",
+        f"/conversations/{tl.cid}/reply",
+        json={"message_type": "comment", "type": "admin", "admin_id": str(tl.admin),
+              "body": "from the end of time", "created_at": last},
+    )  # fmt: skip
+    assert reply["conversation_parts"]["conversation_parts"][-1]["created_at"] == last
+    assert reply["statistics"]["first_admin_reply_at"] == last
+
+
 async def test_sla_on_office_hours_uses_office_time(tl: Timeline) -> None:
     await tl.ok("PUT", "/_parley/office_hours", json={"time_zone": "UTC", "schedule": HOURS_UTC})
     pid = await policy(tl, name="Hours", first_response_time=3600, office_hours=True)
@@ -321,6 +348,8 @@ async def test_sla_on_office_hours_uses_office_time(tl: Timeline) -> None:
         ({"name": "X", "time_to_close": 0}, 400, "parameter_invalid"),
         ({"name": "X", "time_to_close": "60"}, 400, "parameter_invalid"),
         ({"name": "Dup", "time_to_close": 60}, 409, "conflict"),
+        ({"name": "X", "time_to_close": 2**63}, 400, "parameter_invalid"),  # was a 500
+        ({"name": "X", "first_response_time": 10**30}, 400, "parameter_invalid"),
     ],
 )
 async def test_sla_policy_errors(

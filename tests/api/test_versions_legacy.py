@@ -444,6 +444,7 @@ async def test_v1_conversation_list_filters(
         ({"type": "admin", "admin_id": arabic_indic(workspace.owner_admin_id)}, 400, "admin_id"),
         ({"sort": "id"}, 400, "sort"),
         ({"order": "up"}, 400, "order"),
+        ({"display_as": "html"}, 400, "display_as"),  # "a bad value of any of them is 400"
     ):
         error = _error(await api.get("/conversations", params=params, headers=V14), status)
         assert error["field"] == field, (params, error)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -314,6 +314,43 @@ def test_durations_subtract_out_of_office_hours() -> None:
     assert got["time_to_first_close"] == got["time_to_last_close"] == 4 * 3600
     wall = public(events)
     assert wall["time_to_admin_reply"] == 3 * 86400 - 5 * 3600
+
+
+def _day_by_day(hours: OfficeHours, start: int, end: int) -> int:
+    """Office seconds of [start, end) summed over every local day: the plain definition."""
+    first = datetime.fromtimestamp(start, hours.zone).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(end, hours.zone).date()
+    return sum(max(0, min(b, end) - max(a, start)) for a, b in hours._spans(first, last))
+
+
+# Casablanca: explicit transitions listed into the 2080s; Santiago and Lord Howe: DST at local
+# midnight and by half an hour.
+@pytest.mark.parametrize("zone", ["Africa/Casablanca", "America/Santiago", "Australia/Lord_Howe"])
+def test_long_durations_in_office_hours_equal_the_sum_of_their_days(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A duration over centuries takes whole years from yearly totals (repeating every 400
+    years from 2100) instead of walking each day: the same seconds, and a bounded walk."""
+    hours = OfficeHours.parse(zone, {"monday": [["09:00", "17:30"]], "friday": [["00:00", "24:00"]],
+                                     "sunday": [["01:30", "03:00"]]})  # fmt: skip
+    start, end = ts("1971-03-27T22:15:00Z"), ts("2611-10-30T01:45:00Z")
+    assert hours.seconds_between(start, end) == _day_by_day(hours, start, end)
+    assert hours.seconds_between(start + 86400 * 400, end - 86400 * 100) == _day_by_day(
+        hours, start + 86400 * 400, end - 86400 * 100
+    )
+    walked: list[int] = []
+    spans = OfficeHours._spans
+
+    def counting(self: OfficeHours, first: date, last: date) -> list[tuple[int, int]]:
+        walked.append((last - first).days + 1)
+        return spans(self, first, last)
+
+    monkeypatch.setattr(OfficeHours, "_spans", counting)
+    hours.seconds_between(ts("1970-01-02T00:00:00Z"), ts("9999-12-31T23:59:59Z"))
+    assert sum(walked) <= 2 * 367 + 530 * 366  # a year at each end, each distinct year once
+    walked.clear()
+    hours.seconds_between(ts("1970-01-03T00:00:00Z"), ts("9999-12-30T23:59:59Z"))
+    assert sum(walked) <= 2 * 367  # the years between are remembered
 
 
 # ----------------------------------------------------------------------------- SLA

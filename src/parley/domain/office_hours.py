@@ -8,6 +8,7 @@ Pure: no clock, no I/O. Local times are resolved with zoneinfo, so DST days are 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -100,10 +101,12 @@ class OfficeHours:
             for wd, start, end in self.intervals:
                 if wd != weekday:
                     continue
-                a = int(_local(day, start, zone).timestamp())
-                b = int(_local(day, end, zone).timestamp())
+                a = _local_seconds(day, start, zone)
+                b = _local_seconds(day, end, zone)
                 if b > a:
                     spans.append((a, b))
+            if day == date.max:
+                break  # 9999-12-31: no later day exists
             day += timedelta(days=1)
         return spans
 
@@ -111,34 +114,69 @@ class OfficeHours:
         return self.seconds_between(at, at + 1) == 1
 
     def seconds_between(self, start: int, end: int) -> int:
-        """Seconds of [start, end) that fall inside office hours."""
+        """Seconds of [start, end) that fall inside office hours.
+
+        Day by day within the first and the last local year; the whole years between come from
+        `_year_total` (a reply may be dated anywhere from 1970 to 9999: walked day by day, that
+        was seconds of the event loop per call). A span never crosses a local midnight, so the
+        whole years' spans all lie inside [start, end) and need no clipping."""
         if end <= start:
             return 0
         zone = self.zone
-        first = datetime.fromtimestamp(start, zone).date() - timedelta(days=1)
-        last = datetime.fromtimestamp(end, zone).date()
-        total = 0
-        for a, b in self._spans(first, last):
-            total += max(0, min(b, end) - max(a, start))
-        return total
+        first = _local_date(start, zone)
+        last = _local_date(end, zone)
+        if last.year - first.year < 2:
+            return _clipped(self._spans(first - timedelta(days=1), last), start, end)
+        head = self._spans(first - timedelta(days=1), date(first.year, 12, 31))
+        tail = self._spans(date(last.year, 1, 1), last)
+        years = sum(
+            _year_total(self, _cycle_year(year)) for year in range(first.year + 1, last.year)
+        )
+        return _clipped(head, start, end) + years + _clipped(tail, start, end)
 
     def add(self, start: int, seconds: int) -> int | None:
         """The moment `seconds` of office time have passed since `start` (None: never)."""
         if seconds <= 0:
             return start
         zone = self.zone
-        day = datetime.fromtimestamp(start, zone).date() - timedelta(days=1)
+        day = _local_date(start, zone) - timedelta(days=1)
         remaining = seconds
         for _ in range(_HORIZON_DAYS // 7 + 1):
-            for a, b in self._spans(day, day + timedelta(days=6)):
+            last = date.max if date.max - day < timedelta(days=6) else day + timedelta(days=6)
+            for a, b in self._spans(day, last):
                 a = max(a, start)
                 if b <= a:
                     continue
                 if b - a >= remaining:
                     return a + remaining
                 remaining -= b - a
+            if last == date.max:
+                return None  # the calendar ends before the time has passed
             day += timedelta(days=7)
         return None
+
+
+def _clipped(spans: list[tuple[int, int]], start: int, end: int) -> int:
+    return sum(max(0, min(b, end) - max(a, start)) for a, b in spans)
+
+
+# From this year on, every zone's years repeat every 400 (the Gregorian calendar's cycle):
+# tzdata lists explicit transitions at most into the 2080s (Africa/Casablanca's), and after its
+# last one a zone follows a yearly rule whose dates depend only on the year's calendar.
+_CYCLE_FROM = 2100
+_CYCLE_YEARS = 400
+
+
+def _cycle_year(year: int) -> int:
+    """A year whose office time equals `year`'s: itself before _CYCLE_FROM, else its twin in
+    the first cycle."""
+    return year if year < _CYCLE_FROM else _CYCLE_FROM + (year - _CYCLE_FROM) % _CYCLE_YEARS
+
+
+@functools.lru_cache(maxsize=8192)
+def _year_total(hours: OfficeHours, year: int) -> int:
+    """The office seconds of the local days of `year` (at most ~530 distinct years a schedule)."""
+    return sum(b - a for a, b in hours._spans(date(year, 1, 1), date(year, 12, 31)))
 
 
 def duration(hours: OfficeHours | None, start: int, end: int) -> int:
@@ -163,6 +201,23 @@ def _minutes(text: str, day: str) -> int:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _local_date(at: int, zone: ZoneInfo) -> date:
+    """The local date of the moment `at`. Timestamps go up to 9999-12-31T23:59:59Z, which east
+    of UTC is already in the year 10000, past `date.max`: the calendar stops at its last day
+    (the hours after it count as closed) instead of raising OverflowError (a 500)."""
+    try:
+        return datetime.fromtimestamp(at, zone).date()
+    except (OverflowError, ValueError):
+        return date.max
+
+
+def _local_seconds(day: date, minutes: int, zone: ZoneInfo) -> int:
+    """_local as unix seconds; the midnight ending 9999-12-31 is past datetime's range."""
+    if minutes >= 1440 and day == date.max:
+        return int(_local(day, 0, zone).timestamp()) + 86400
+    return int(_local(day, minutes, zone).timestamp())
 
 
 def _local(day: date, minutes: int, zone: ZoneInfo) -> datetime:

@@ -21,7 +21,7 @@ from parley.domain.search import attribute_name_problem
 from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
-from parley.kit.numbers import parse_digits
+from parley.kit.numbers import is_int64, parse_digits
 from parley.services import contacts as contact_service
 from parley.services import conversation_attributes, timekeeping
 from parley.services.context import Context
@@ -829,6 +829,12 @@ async def update(
             if not isinstance(value, CUSTOM_VALUE):
                 raise InvalidParameter(
                     f"custom attribute {name!r} must be a string, number, boolean or null",
+                    field=f"custom_attributes.{name}",
+                )
+            if isinstance(value, int) and not isinstance(value, bool) and not is_int64(value):
+                # as contacts' (services/contacts.py): search cannot compare a larger one
+                raise InvalidParameter(
+                    f"custom_attributes.{name}: number out of range",
                     field=f"custom_attributes.{name}",
                 )
             if value is None:

@@ -112,6 +112,16 @@ async def _document_before(call: Call, reference: str) -> StoredDocument | None:
     return await service.stored_document(call.tx, call.ctx, conversation_id)
 
 
+def _object_body(call: Call) -> dict[str, Any]:
+    """The JSON body of a route that reads a key before choosing its model: an object (none
+    sent: empty), else the 400 every other body gets (parse_model)."""
+    if call.json is None:
+        return {}
+    if not isinstance(call.json, dict):
+        raise InvalidParameter("Request body must be a JSON object")
+    return call.json
+
+
 def _conversation_id(call: Call) -> int:
     return numeric_id(call.path["conversation_id"])
 
@@ -272,12 +282,15 @@ class ContactReply(Body):
     attachment_urls: list[StrictStr] = Field(default_factory=list, max_length=10)
     attachment_files: list[AttachmentFile] = Field(default_factory=list, max_length=10)
 
-    @model_validator(mode="after")
-    def _identified(self) -> ContactReply:
+    def check(self) -> ContactReply:
+        """What the fields cannot say alone: missing ones are 400 parameter_not_found naming
+        the field (docs/behaviour.md, Errors), as 1.x's list names `intercom_user_id`."""
         if not (self.intercom_user_id or self.user_id or self.email):
-            raise ValueError("one of intercom_user_id, user_id or email is required")
+            raise MissingParameter(
+                "one of intercom_user_id, user_id or email is required", field="intercom_user_id"
+            )
         if not (self.body and self.body.strip()) and not self.reply_options:
-            raise ValueError("body is required")
+            raise MissingParameter("body is required", field="body")
         return self
 
 
@@ -287,7 +300,7 @@ def _files(files: list[AttachmentFile]) -> list[dict[str, str]]:
 
 async def reply_conversation(call: Call) -> bytes:
     reference = call.path["conversation_id"]
-    data = call.json if isinstance(call.json, dict) else {}
+    data = _object_body(call)
     kind = data.get("type")
     if kind is None:
         raise MissingParameter("type is required", field="type")
@@ -313,7 +326,7 @@ async def reply_conversation(call: Call) -> bytes:
             attachment_files=_files(admin.attachment_files),
         )
     elif kind in {"user", "lead", "contact"}:
-        contact = call.body(ContactReply)
+        contact = call.body(ContactReply).check()
         conversation_id, appended = await service.contact_reply(
             call.tx,
             call.ctx,
@@ -366,7 +379,7 @@ MANAGE_TYPES = frozenset({"close", "snoozed", "open", "assignment"})
 
 async def manage_conversation(call: Call) -> bytes:
     conversation_id = numeric_id(call.path["conversation_id"])
-    data = call.json if isinstance(call.json, dict) else {}
+    data = _object_body(call)
     kind = data.get("message_type")
     tx, ctx = call.tx, call.ctx
     before = await _document_before(call, call.path["conversation_id"])
@@ -518,7 +531,7 @@ class RedactSource(Body):
 
 
 async def redact_conversation(call: Call) -> bytes:
-    data = call.json if isinstance(call.json, dict) else {}
+    data = _object_body(call)
     kind = data.get("type")
     if kind == "conversation_part":
         part = parse_model(RedactPart, data)

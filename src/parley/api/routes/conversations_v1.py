@@ -78,6 +78,7 @@ async def _filter(call: Call) -> legacy.ConversationFilter:
 
 async def list_conversations(call: Call) -> dict[str, Any]:
     where = await _filter(call)
+    plaintext = choice_param(call, "display_as", ("plaintext",), "") == "plaintext"
     page = await service.list_page(
         call.tx,
         call.ctx,
@@ -87,7 +88,6 @@ async def list_conversations(call: Call) -> dict[str, Any]:
         page=positive_param(call, "page", 1, 1_000_000),
         per_page=positive_param(call, "per_page", 20, MAX_PER_PAGE),
     )
-    plaintext = call.query.get("display_as") == "plaintext"
     items = [
         render.conversation(
             v.row, contacts=v.contacts, tags=v.tags, parts=None, version=call.version,

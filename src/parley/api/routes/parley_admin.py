@@ -13,7 +13,7 @@ SLA policies and their application to conversations, and the contact-side conver
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
@@ -30,6 +30,7 @@ from parley.db.database import Row
 from parley.domain.office_hours import OfficeHours
 from parley.errors import InvalidParameter, MissingParameter, NotFound, ParleyError, Unauthorized
 from parley.kit.clock import ControlledClock
+from parley.kit.numbers import INT64_MAX
 from parley.render import conversation as render
 from parley.services import conversations as conversation_service
 from parley.services import timekeeping as service
@@ -164,12 +165,16 @@ async def delete_office_hours(call: Call) -> dict[str, Any]:
 # ------------------------------------------------------------------------ SLA policies
 
 
+# Seconds, stored as sent: a number no 64-bit column holds is a 400, not the driver's 500.
+Seconds = Annotated[StrictInt, Field(le=INT64_MAX)]
+
+
 class PolicyBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: StrictStr
-    first_response_time: StrictInt | None = None
-    next_response_time: StrictInt | None = None
-    time_to_close: StrictInt | None = None
+    first_response_time: Seconds | None = None
+    next_response_time: Seconds | None = None
+    time_to_close: Seconds | None = None
     office_hours: StrictBool = False
     apply_to_new_conversations: StrictBool = False
 
