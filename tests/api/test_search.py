@@ -298,6 +298,33 @@ async def test_priority_uses_the_levels_from_2_16(data: Data) -> None:
     assert (await data.names(eq("priority", "high"))) == []  # 2.14 knows no levels
 
 
+async def test_an_unknown_source_author_email_searches_as_each_version_renders_it(
+    data: Data,
+) -> None:
+    """A lead without an email: 2.14 renders the source author's email as "", 2.16 as null, and
+    `source.author.email` compares with what the requested version shows (as `priority` does)."""
+    lead = await _post(data.api, "/contacts", {"role": "lead", "name": "No Email"})
+    started = await _post(
+        data.api, "/conversations", {"from": {"type": "lead", "id": lead["id"]}, "body": "Hi"}
+    )
+    cid = str(started["conversation_id"])
+    data.label[cid] = "c4"
+    for version, unknown in (("2.14", ""), ("2.16", None)):
+        headers = {"Intercom-Version": version}
+        shown = await data.api.get(f"/conversations/{cid}", headers=headers)
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["source"]["author"]["email"] == unknown
+        for operator, expected in (("=", ["c4"]), ("!=", ["c3", "c2", "c1"])):
+            response = await data.api.post(
+                "/conversations/search",
+                json={"query": eq("source.author.email", unknown, operator)},
+                headers=headers,
+            )
+            assert response.status_code == 200, response.text
+            found = [data.label[c["id"]] for c in response.json()["conversations"]]
+            assert found == expected, (version, operator)
+
+
 async def test_statistics_rating_custom_attributes_and_ai_agent(data: Data) -> None:
     await check(
         data,

@@ -197,6 +197,12 @@ def test_unreached_members_are_absent() -> None:
         assert key not in got
 
 
+def test_a_conversation_without_events_counts_zero_parts() -> None:
+    """An admin's new conversation has no event yet; its part count is 0, not absent (the SDKs
+    read a missing member as None)."""
+    assert public([])["count_conversation_parts"] == 0
+
+
 def test_admin_started_counts_from_the_first_contact_reply() -> None:
     events = [assign(5), close(10), contact(50), reply(80), close(100)]
     got = public(events)

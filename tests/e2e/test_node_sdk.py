@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.servers import clean_env, serving
+from tests.e2e.servers import clean_env, run_cli, serving
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,11 @@ def test_intercom_client_drives_a_conversation_lifecycle(tmp_path: Path) -> None
     data = tmp_path / "data"
     with serving(["--data-dir", str(data), "--bootstrap-token", TOKEN]) as server:
         server.wait_ready(TOKEN)
+        made = run_cli(["teams", "create", "--name", "Billing", "--data-dir", str(data)])
+        assert made.returncode == 0, made.stderr
+        team_id = made.stdout.split("Created team ", 1)[1].split(" ", 1)[0]
         run = subprocess.run(
-            [node, "lifecycle.js", server.base_url, TOKEN],
+            [node, "lifecycle.js", server.base_url, TOKEN, team_id],
             cwd=work, capture_output=True, text=True, timeout=120, env=clean_env(),
         )  # fmt: skip
     assert run.returncode == 0, f"{run.stdout}\n{run.stderr}\n--- server ---\n{server.describe()}"

@@ -238,3 +238,46 @@ def test_conversation_lifecycle(client: Intercom, teammate_id: str) -> None:
         client.conversations.find(cid)
     assert missing.value.status_code == 404
     assert sorted(c.id for c in client.conversations.list(per_page=20)) == sorted(others)
+
+
+@pytest.fixture(scope="module")
+def team_id(server: ServerProcess, store: list[str], teammate_id: str) -> str:
+    """A team with the second admin in it, made with the CLI while the server runs."""
+    made = run_cli(["teams", "create", "--name", "Billing", "--member", teammate_id, *store])
+    assert made.returncode == 0, made.stderr
+    return made.stdout.split("Created team ", 1)[1].split(" ", 1)[0]
+
+
+def test_sdk_reads_the_per_team_first_response_times(
+    client: Intercom, teammate_id: str, team_id: str
+) -> None:
+    """python-intercom (and intercom-client) read the wall-clock per-team list as
+    `assigned_team_first_response_time_by_team`; it must not come back as None."""
+    contact = client.contacts.create(
+        request=CreateContactRequestWithEmail(email="teamwork@example.com")
+    )
+    cid = client.conversations.create(
+        from_=CreateConversationRequestFrom(type="user", id=contact.id), body="Billing question"
+    ).conversation_id
+    client.conversations.manage(
+        cid,
+        request=ConversationsManageRequestBody_Assignment(
+            type="team", admin_id=teammate_id, assignee_id=team_id
+        ),
+    )
+    client.conversations.reply(
+        cid,
+        request=AdminReplyConversationRequest(
+            message_type="comment", admin_id=teammate_id, body="Billing here"
+        ),
+    )
+    statistics = client.conversations.find(cid).statistics
+    assert statistics is not None
+    for times in (
+        statistics.assigned_team_first_response_time_by_team,
+        statistics.assigned_team_first_response_time_in_office_hours,
+    ):
+        assert times is not None
+        assert [(t.team_id, t.team_name) for t in times] == [(int(team_id), "Billing")]
+        assert times[0].response_time is not None
+        assert times[0].response_time >= 0

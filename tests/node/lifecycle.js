@@ -1,11 +1,11 @@
 // A conversation lifecycle driven by the official Intercom Node SDK (intercom-client), unmodified,
-// against a running Parley. Usage: node lifecycle.js BASE_URL TOKEN. Exits non-zero on failure.
+// against a running Parley. Usage: node lifecycle.js BASE_URL TOKEN TEAM_ID. Exits non-zero on failure.
 "use strict";
 const assert = require("node:assert/strict");
 const { IntercomClient, IntercomError } = require("intercom-client");
 
 async function main() {
-  const [baseUrl, token] = process.argv.slice(2);
+  const [baseUrl, token, teamId] = process.argv.slice(2);
   const client = new IntercomClient({ token, baseUrl });
 
   const me = await client.admins.identify();
@@ -78,6 +78,23 @@ async function main() {
     assert.ok(error instanceof IntercomError, String(error));
     assert.equal(error.statusCode, 404);
   }
+  // The SDK reads the wall-clock per-team first response times as `..._by_team`.
+  const billing = await client.conversations.create({ from: { type: "user", id: contact.id }, body: "Billing?" });
+  await client.conversations.manage({
+    conversation_id: billing.conversation_id,
+    body: { message_type: "assignment", type: "team", admin_id: me.id, assignee_id: teamId },
+  });
+  await client.conversations.reply({
+    conversation_id: billing.conversation_id,
+    body: { message_type: "comment", type: "admin", admin_id: me.id, body: "Billing here" },
+  });
+  const { statistics } = await client.conversations.find({ conversation_id: billing.conversation_id });
+  for (const times of [statistics.assigned_team_first_response_time_by_team,
+                       statistics.assigned_team_first_response_time_in_office_hours]) {
+    assert.ok(Array.isArray(times), JSON.stringify(statistics));
+    assert.deepEqual(times.map((t) => [t.team_id, t.team_name]), [[Number(teamId), "Billing"]]);
+  }
+
   console.log(JSON.stringify({ ok: true, conversation: conversationId, parts: parts.length, listed: seen.length }));
 }
 

@@ -323,6 +323,14 @@ def _author(q: Compiler, f: Filter, attribute: str, null_as: Any) -> str:
     return negated(sql) if negate else sql
 
 
+def _author_email(q: Compiler, f: Filter, modern: bool) -> str:
+    """An unknown email is "" below 2.16 and null from 2.16 (render._source_author_216), and
+    `= null` / `!= null` compare with what the requested version renders, as `priority` does."""
+    if modern and f.value is None:
+        f = Filter(f.field, f.kind, f.operator, "", f.path)
+    return _author(q, f, "email", "")
+
+
 def _author_id(q: Compiler, f: Filter, modern: bool) -> str:
     return scalar(
         q, f, "COALESCE(CAST(c.source_author_admin_id AS TEXT), c.source_author_contact_id)"
@@ -433,7 +441,7 @@ _CONVERSATION: dict[str, Callable[[Compiler, Filter, bool], str]] = {
     "source.author.id": _author_id,
     "source.author.type": _author_type,
     "source.author.name": lambda q, f, m: _author(q, f, "name", None),
-    "source.author.email": lambda q, f, m: _author(q, f, "email", ""),
+    "source.author.email": _author_email,
     "contact_ids": _contact_ids,
     "teammate_ids": _teammate_ids,
     "tag_ids": _tag_ids,

@@ -123,7 +123,9 @@ def fold(tally: Tally, events: list[Event], hours: OfficeHours | None) -> Tally:
 
 def compute(events: list[Event], hours: OfficeHours | None, *, sla: bool = False) -> Tally:
     ordered = sorted(events, key=lambda e: e.at)  # stable: equal times keep history order
-    return fold(Tally(sla=sla), ordered, hours)
+    # Counted from the start: a conversation an admin started has no event yet, and the SDKs
+    # read a missing count as None.
+    return fold(Tally(stats={"count_conversation_parts": 0}, sla=sla), ordered, hours)
 
 
 def needs_hours(events: list[Event]) -> bool:

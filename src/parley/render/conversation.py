@@ -103,7 +103,11 @@ def _statistics(raw: str) -> dict[str, Any]:
         value = stored.get(key)
         if value is not None:
             out[key] = value
-    out["assigned_team_first_response_time"] = stored.get("assigned_team_first_response_time", [])
+    by_team = stored.get("assigned_team_first_response_time", [])
+    out["assigned_team_first_response_time"] = by_team
+    # The official SDKs (python-intercom, intercom-client) read the wall-clock list under the
+    # Preview name `..._by_team`: sent under both names, as teammates.admins/teammates are.
+    out["assigned_team_first_response_time_by_team"] = by_team
     out["assigned_team_first_response_time_in_office_hours"] = stored.get(
         "assigned_team_first_response_time_in_office_hours", []
     )
