@@ -472,6 +472,9 @@ def _print_banner(settings: Settings, outcome: Bootstrap, base_url: str) -> None
     out.file.flush()
 
 
+SHUTDOWN_GRACE = 5  # seconds requests in progress get to finish after SIGTERM/SIGINT
+
+
 def _log_config(level: str) -> dict[str, Any]:
     import copy
 
@@ -588,6 +591,10 @@ def serve(
         access_log=access_log,
         log_level=level,
         log_config=_log_config(level),
+        # On SIGTERM/SIGINT uvicorn waits for the requests in progress; without a bound, one
+        # whose client stalled mid-body kept the process alive (and refusing connections)
+        # for as long as that client held on.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )
 
 

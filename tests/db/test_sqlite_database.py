@@ -9,12 +9,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from parley.db.database import SqliteDatabase, _SqliteReader, writes_memo_table
+from parley.kit.clock import SystemClock
+from parley.kit.ids import IdFactory
+from parley.worker.timers import run_once
 
 
 @pytest.fixture
@@ -504,3 +508,51 @@ async def test_other_processes_see_the_store_in_use_for_as_long_as_a_database_is
 
     await first.close()
     assert not _shm_of(path).exists()  # the last connection out removed it
+
+
+async def test_the_snooze_timers_scans_do_not_keep_the_snapshot_open(
+    sqlite: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snooze timer reads every PARLEY_TIMER_INTERVAL (1 s) seconds, whether requests come
+    or not. Counted as reads, its scans kept the reader's snapshot, and its WAL read lock, open
+    for good (IDLE is 1 s too): another process's checkpoint could never finish, so the WAL of
+    a store two servers share grew without bound, and every TRUNCATE checkpoint (the CLI's and
+    a server's at close) waited out its busy timeout. Its scans neither keep the snapshot nor
+    leave one of their own open."""
+    monkeypatch.setattr(_SqliteReader, "IDLE", 0.05)
+    clock, ids = SystemClock(), IdFactory()
+    await _add(sqlite, "one")
+    await _names(sqlite)  # a request's read: the snapshot is open
+    assert sqlite._reader.in_transaction
+    for _ in range(15):  # scans, more often than IDLE
+        assert not await run_once(sqlite, clock, ids)
+        await asyncio.sleep(0.02)
+    assert not sqlite._reader.in_transaction
+    await _add(sqlite, "two")
+    assert not await run_once(sqlite, clock, ids)  # a scan with no snapshot open
+    assert not sqlite._reader.in_transaction
+    assert await _names(sqlite) == ["one", "two"]
+    await sqlite.close()
+
+
+async def test_closing_does_not_wait_for_another_process_reading_the_store(
+    sqlite: SqliteDatabase, tmp_path: Path
+) -> None:
+    """Closing takes a TRUNCATE checkpoint, which must wait until no reader uses the WAL. A
+    reader of another process (a serving `parley serve` keeps its snapshot while GETs come)
+    made every close wait out the 10 s busy timeout: every CLI command against a serving store
+    took 20 s (two closes), a second server took 20 s to start. The checkpoint copies what it
+    can and leaves the rest to the process still using the store."""
+    await _add(sqlite, "one")
+    other = sqlite3.connect(tmp_path / "parley.db", isolation_level=None)
+    other.execute("BEGIN")
+    assert other.execute("SELECT count(*) FROM workspaces").fetchone() == (1,)  # its snapshot
+    started = time.monotonic()
+    await sqlite.close()
+    assert time.monotonic() - started < 2
+    assert other.execute("SELECT name FROM workspaces").fetchall() == [("one",)]
+    other.execute("COMMIT")
+    other.close()
+    reopened = SqliteDatabase(tmp_path / "parley.db")
+    assert await _names(reopened) == ["one"]
+    await reopened.close()

@@ -327,3 +327,59 @@ def test_a_failed_migration_is_one_line_and_the_schema_stays(
     with pytest.raises(CliError, match=r"database error \(sqlite:.*\): RuntimeError: boom"):
         prepare_schema(url, migrate=False)
     assert schema_state(url).current == set()
+
+
+def _tables(path: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    conn.close()
+    return {name for (name,) in rows}
+
+
+def test_a_migration_that_fails_halfway_leaves_the_sqlite_store_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """The sqlite3 driver begins a transaction only before INSERT/UPDATE/DELETE, so each CREATE
+    of a migration was committed on its own: an upgrade that failed (or was killed: a first
+    start stopped by its supervisor) left tables without their revision, and every later start
+    failed on "table ... already exists" for good. An upgrade is one transaction."""
+    import sqlite3
+
+    from parley.cli import CliError, prepare_schema, schema_state
+
+    path = tmp_path / "parley.db"
+    with sqlite3.connect(path) as conn:  # what a late migration (0004) creates, in its way
+        conn.execute("CREATE TABLE conversation_attributes (x INTEGER)")
+    conn.close()
+    url = f"sqlite:///{path}"
+    with pytest.raises(CliError, match="conversation_attributes already exists"):
+        prepare_schema(url, migrate=False)
+    assert schema_state(url).current == set()
+    assert _tables(path) == {"conversation_attributes"}  # nothing of the upgrade was kept
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE conversation_attributes")
+    conn.close()
+    prepare_schema(url, migrate=False)  # the next start migrates the store from scratch
+    assert schema_state(url).at_head
+
+
+def test_two_processes_migrating_a_new_store_at_once_both_succeed(tmp_path: Path) -> None:
+    """Two servers (or a server and `parley db upgrade`) started together on a new store both
+    saw an empty schema and both migrated it; the slower one failed on "table ... already
+    exists". The second upgrade waits for the first and finds the schema at head."""
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "parley", "db", "upgrade", "--data-dir", str(data)]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode == 0, stderr
+    current = run_cli(["db", "current", "--data-dir", str(data)])
+    assert current.returncode == 0, current.stderr
+    (head,) = migration_graph()[1]
+    assert head in current.stdout

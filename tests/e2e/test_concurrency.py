@@ -10,6 +10,7 @@ import asyncio
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -323,3 +324,57 @@ def test_a_serving_store_opened_by_other_processes_meanwhile(
         seen = _checked("GET", f"/conversations/{conversation_id}",
                         server.get(f"/conversations/{conversation_id}", TOKEN))  # fmt: skip
         assert seen["conversation_parts"]["total_count"] == len(answered)
+
+
+def test_the_cli_and_a_second_server_do_not_wait_for_a_serving_stores_readers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A server keeps a read snapshot open while reads come, and its snooze timer's scan (every
+    second) used to count as one, so the snapshot stayed for good. Every process that closed
+    the store meanwhile waited for it in a TRUNCATE checkpoint until its 10 s busy timeout: a
+    CLI command took 20 s (it closes the store twice), a second server 20 s to start. Here
+    both run while the first server answers a stream of GETs, and after it has gone quiet."""
+    data = tmp_path_factory.mktemp("readers") / "data"
+    store = ["--data-dir", str(data)]
+    with serving([*store, "--bootstrap-token", TOKEN]) as server:
+        server.wait_ready(TOKEN)
+        _, _, conversation_id = asyncio.run(_setup(server.base_url))
+        path = f"/conversations/{conversation_id}"
+        stop = threading.Event()
+        failures: list[Exception] = []
+
+        def read_on() -> None:
+            with httpx.Client(base_url=server.base_url, timeout=30) as http:
+                while not stop.is_set():
+                    try:
+                        _checked("GET", path, http.get(path, headers={
+                            "Authorization": f"Bearer {TOKEN}"}))  # fmt: skip
+                    except (AssertionError, httpx.TransportError) as exc:
+                        failures.append(exc)
+                        return
+                    time.sleep(0.01)
+
+        reads = threading.Thread(target=read_on)
+        reads.start()
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            listed = run_cli(["admins", "list", *store])
+            under_reads = time.monotonic() - started
+            started = time.monotonic()
+            with serving([*store, "--bootstrap-token", TOKEN]) as second:
+                second.wait_ready(TOKEN)
+                second_ready = time.monotonic() - started
+        finally:
+            stop.set()
+            reads.join(60)
+        time.sleep(3)  # the server's reads have stopped; its timer scans on
+        started = time.monotonic()
+        quiet = run_cli(["admins", "list", *store])
+        after_reads = time.monotonic() - started
+        assert failures == []
+        for result in (listed, quiet):
+            assert result.returncode == 0, result.stderr
+        assert under_reads < 5
+        assert second_ready < 5
+        assert after_reads < 5

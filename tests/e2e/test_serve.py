@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from tests.e2e.servers import TOKEN_RE, free_port, run_cli, serving
 pytestmark = pytest.mark.slow
 
 STARTUP_BUDGET = 2.0  # seconds from spawning `parley serve` to its first 200
+STOP_BUDGET = 15.0  # seconds from SIGTERM to exit, a stalled client notwithstanding
 
 
 def test_first_start_prints_a_working_token_once_and_restart_keeps_data(tmp_path: Path) -> None:
@@ -187,3 +190,37 @@ def test_a_busy_port_is_reported_before_the_store_is_touched(tmp_path: Path) -> 
     assert "Traceback" not in server.stderr
     assert not TOKEN_RE.search(server.stdout)
     assert not data.exists()
+
+
+def test_a_client_stalled_mid_request_does_not_keep_sigterm_from_stopping_the_server(
+    tmp_path: Path,
+) -> None:
+    """uvicorn waits for every request in progress before it stops; one whose client sent half
+    of its body and then nothing (a dead peer, a slow or hung client) kept `parley serve`
+    running after SIGTERM for as long as that client held on: closed to new connections,
+    never exiting. Past a grace period the request is given up (nothing of it written) and the
+    server stops."""
+    data = tmp_path / "data"
+    token = "stalled-client-token-0123456789"
+    with serving(["--data-dir", str(data), "--bootstrap-token", token]) as server:
+        server.wait_ready(token)
+        body = b'{"email": "stalled@example.com"}'
+        with socket.create_connection(("127.0.0.1", server.port)) as stalled:
+            stalled.sendall(
+                b"POST /contacts HTTP/1.1\r\nHost: parley\r\n"
+                + f"Authorization: Bearer {token}\r\n".encode()
+                + b"Content-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[:10]
+            )
+            time.sleep(0.5)  # the request is being read
+            stopped_at = time.monotonic()
+            server.proc.terminate()
+            try:
+                server.proc.wait(STOP_BUDGET)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"still running {STOP_BUDGET}s after SIGTERM")
+            assert time.monotonic() - stopped_at < STOP_BUDGET
+    assert "timeout graceful shutdown exceeded" in server.stderr  # uvicorn's words
+    listed = run_cli(["tokens", "list", "--data-dir", str(data)])  # the store opens cleanly
+    assert listed.returncode == 0, listed.stderr

@@ -83,10 +83,13 @@ class Transaction(Protocol):
 class Database(Protocol):
     dialect: str
 
-    def transaction(self, *, write: bool = False, bulk: bool = False) -> Any:
+    def transaction(
+        self, *, write: bool = False, bulk: bool = False, background: bool = False
+    ) -> Any:
         """An async context manager. `bulk`: a write that may change a great many rows (renaming
         a tag shown by thousands of conversations); on SQLite it keeps what it would need to roll
-        back on disk rather than in memory."""
+        back on disk rather than in memory. `background`: a read that is no request's (the
+        snooze timer's scan); on SQLite it does not keep the reading snapshot open."""
         ...
 
     async def close(self) -> None: ...
@@ -269,8 +272,12 @@ class SqliteDatabase:
         self._next_checkpoint = 0.0  # on the event loop's clock
         self._checkpointing: asyncio.Task[None] | None = None
 
-    def transaction(self, *, write: bool = False, bulk: bool = False) -> Any:
-        return self._write(bulk) if write else self._read
+    def transaction(
+        self, *, write: bool = False, bulk: bool = False, background: bool = False
+    ) -> Any:
+        if write:
+            return self._write(bulk)
+        return self._read.background() if background else self._read
 
     def _keep_journal_in_memory(self, in_memory: bool) -> None:
         """Where the writer keeps the originals of the pages a batch changes (SQLite's
@@ -398,7 +405,13 @@ class SqliteDatabase:
     async def close(self) -> None:
         if self._checkpointing is not None:
             await self._checkpointing
-        await self._quiet_checkpoint("TRUNCATE")  # leaves an empty WAL behind
+        # Leaves an empty WAL behind when no other process is using the store. When one is (a
+        # server's reader holds a snapshot, a writer is busy), what this checkpoint cannot
+        # copy is theirs to copy: waiting for them (the 10 s busy timeout) made every CLI
+        # command against a serving store take 20 s, a second server 20 s to start and 10 s
+        # to stop.
+        self._checkpointer.execute("PRAGMA busy_timeout=0")
+        await self._quiet_checkpoint("TRUNCATE")
         self._checkpoint_thread.shutdown()
         self._read.close()
         self._writer.close()
@@ -518,6 +531,29 @@ class _SqliteReader:
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
+
+    @asynccontextmanager
+    async def background(self) -> AsyncIterator[Transaction]:
+        """A read that is no request's (the snooze timer's scan, every second): it uses the open
+        snapshot if that is current, without counting as a read that keeps it open, and
+        otherwise reads in a snapshot of its own that it lets go at once. Counted as a read,
+        the timer's scan kept the snapshot, and its WAL read lock, open for good: another
+        process's checkpoint could never finish (the WAL of a store two servers share grew
+        without bound) and every TRUNCATE checkpoint (a CLI command's close, a second server's
+        start and stop) waited out its busy timeout."""
+        if self._shm is None:
+            began = True
+            self._begin(None)
+        else:
+            header = self._shm[:WAL_INDEX_HEADER]
+            began = header != self._snapshot
+            if began:
+                self._begin(header)
+        try:
+            yield self._tx
+        finally:
+            if began:
+                self.release()
 
     def _begin(self, header: bytes | None) -> None:
         self.release()
@@ -697,7 +733,7 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(
-        self, *, write: bool = False, bulk: bool = False
+        self, *, write: bool = False, bulk: bool = False, background: bool = False
     ) -> AsyncIterator[Transaction]:
         async with self._pool.acquire() as conn:
             if not write:

@@ -36,7 +36,8 @@ async def run_once(
     at = clock.now() if now is None else now
     opened: Counter[str] = Counter()
     while True:
-        async with db.transaction(write=False) as tx:
+        # A background read: a scan every second must not keep the reading snapshot open.
+        async with db.transaction(write=False, background=True) as tx:
             due = await store.due_snoozes(tx, at, BATCH)
         progressed = False
         for row in due:
