@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     controlled_clock: bool = False
     # Seconds between two scans of the snooze timer (0 turns the timer off).
     timer_interval: float = Field(default=1.0, ge=0)
+    # The largest request body accepted (413 above it): a body is read into memory whole, and
+    # one of 50 MB held the event loop for seconds and the process's memory for good.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
     @field_validator("default_version")
     @classmethod

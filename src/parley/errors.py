@@ -67,3 +67,9 @@ class VersionInvalid(ParleyError):
     status = 400
     code = "intercom_version_invalid"
     default_message = "The requested version could not be found"
+
+
+class PayloadTooLarge(ParleyError):
+    status = 413
+    code = "parameter_invalid"
+    default_message = "The request body is too large"

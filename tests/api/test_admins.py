@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
+import pytest
+
+from parley.api.app import create_app
+from parley.config import Settings
 from parley.db import teams
 from parley.db.database import Database
 from parley.kit.clock import FrozenClock
+from parley.kit.ids import IdFactory
 from parley.services import admins as admin_service
 from parley.services.workspaces import CreatedWorkspace
-from tests.conftest import ValidatingClient
+from tests.conftest import ValidatingClient, make_client
 from tests.factories import SUPERSCRIPT_TWO, arabic_indic
 
 
@@ -116,6 +123,37 @@ async def test_malformed_json_is_400_and_changes_nothing(
     assert (await api.get(f"/admins/{workspace.owner_admin_id}")).json()[
         "away_mode_enabled"
     ] is False
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
+async def test_a_body_past_the_limit_is_413_and_changes_nothing(
+    db: Database, clock: FrozenClock, ids: IdFactory, workspace: CreatedWorkspace, declared: bool
+) -> None:
+    """A body is read into memory whole, so its size is bounded (PARLEY_MAX_BODY_BYTES): past
+    the limit it is refused, by its Content-Length before any of it is read, or as it streams
+    in when it declares none."""
+    app = create_app(Settings(max_body_bytes=1000), db=db, clock=clock, ids=ids)
+    path = f"/admins/{workspace.owner_admin_id}/away"
+    payload = orjson.dumps({"away_mode_enabled": True, "away_mode_reassign": False,
+                            "padding": "x" * 2000})  # fmt: skip
+
+    async def streamed() -> AsyncIterator[bytes]:
+        for start in range(0, len(payload), 256):
+            yield payload[start : start + 256]
+
+    async with make_client(app, workspace.token) as api:
+        response = await api.put(
+            path, content=payload if declared else streamed(),
+            headers={"content-type": "application/json"},
+        )  # fmt: skip
+        assert response.status_code == 413, response.text
+        error = response.json()["errors"][0]
+        assert error["code"] == "parameter_invalid"
+        assert error["message"] == "The request body is larger than 1000 bytes"
+        admin = (await api.get(f"/admins/{workspace.owner_admin_id}")).json()
+        assert admin["away_mode_enabled"] is False
+        small = await api.put(path, json={"away_mode_enabled": True, "away_mode_reassign": False})
+        assert small.status_code == 200, small.text
 
 
 async def test_teams(

@@ -224,3 +224,33 @@ def test_a_client_stalled_mid_request_does_not_keep_sigterm_from_stopping_the_se
     assert "timeout graceful shutdown exceeded" in server.stderr  # uvicorn's words
     listed = run_cli(["tokens", "list", "--data-dir", str(data)])  # the store opens cleanly
     assert listed.returncode == 0, listed.stderr
+
+
+def test_a_client_gone_mid_body_is_not_an_error(tmp_path: Path) -> None:
+    """A client that closes its connection before its body has arrived: nothing is written,
+    the server goes on, and its log says so at INFO (it used to be an ERROR with a traceback,
+    which trips error alerting for something no server can prevent)."""
+    data = tmp_path / "data"
+    token = "gone-client-token-0123456789abcd"
+    with serving(["--data-dir", str(data), "--bootstrap-token", token,
+                  "--log-level", "info"]) as server:  # fmt: skip
+        server.wait_ready(token)
+        body = b'{"email": "gone@example.com"}'
+        with socket.create_connection(("127.0.0.1", server.port)) as gone:
+            gone.sendall(
+                b"POST /contacts HTTP/1.1\r\nHost: parley\r\n"
+                + f"Authorization: Bearer {token}\r\n".encode()
+                + b"Content-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[:10]
+            )
+            time.sleep(0.3)  # the request is being read
+        deadline = time.monotonic() + 5
+        while "client disconnected mid-request" not in server.stderr + server.stdout:
+            assert time.monotonic() < deadline, server.describe()
+            time.sleep(0.05)
+        listed = server.get("/contacts", token)
+        assert listed.status_code == 200
+        assert listed.json()["total_count"] == 0
+    assert "Traceback" not in server.stderr
+    assert "unhandled error" not in server.stderr

@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from parley.api.state import AppState
+from parley.config import Settings
 from parley.db import tokens
 from parley.db.database import Transaction, TransientConflict, UniqueViolation
 from parley.errors import (
@@ -29,9 +30,11 @@ from parley.errors import (
     MissingParameter,
     NotFound,
     ParleyError,
+    PayloadTooLarge,
     Unauthorized,
     VersionInvalid,
 )
+from parley.kit.numbers import is_digits
 from parley.render.errors import error_list
 from parley.render.version import VERSIONS, ApiVersion
 from parley.services.context import Context
@@ -192,6 +195,24 @@ def _bearer(header: str | None) -> str:
     return token.strip()
 
 
+async def read_body(request: Request, settings: Settings) -> bytes:
+    """The request's body, refused (413) past `settings.max_body_bytes` before it is all read:
+    by its Content-Length when it declares one, else as it streams in."""
+    limit = settings.max_body_bytes
+    too_large = PayloadTooLarge(f"The request body is larger than {limit} bytes")
+    declared = request.headers.get("content-length", "")
+    if is_digits(declared) and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Endpoint:
     """A route's ASGI application: the request's whole life around its handler.
 
@@ -237,7 +258,7 @@ class Endpoint:
             token = _bearer(authorization)
             # GETs carry no body worth reading: no Request, no receive round on the hottest path.
             request = None if scope["method"] == "GET" else Request(scope, receive)
-            raw = b"" if request is None else await request.body()
+            raw = b"" if request is None else await read_body(request, state.settings)
             parsed: Any = None
             if raw.strip():
                 try:
@@ -266,6 +287,10 @@ class Endpoint:
                     log.info("request %s retried after a transient conflict", request_id)
         except ParleyError as error:
             return _error(error, request_id)
+        except ClientDisconnect:
+            # Gone before its body arrived: nothing was done, and no one is left to answer.
+            log.info("client disconnected mid-request (request %s)", request_id)
+            return _error(InvalidParameter("The client disconnected"), request_id)
         except UniqueViolation:
             # A concurrent request created the same thing first; its check saw nothing.
             return _error(Conflict("A resource matching those details already exists"), request_id)

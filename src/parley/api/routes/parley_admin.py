@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from parley.api.endpoint import Call, error_response, json_response, parse_model
+from parley.api.endpoint import Call, error_response, json_response, parse_model, read_body
 from parley.api.fields import MAX_TIMESTAMP, NumericId, Timestamp
 from parley.api.routing import numeric_id, route
 from parley.api.state import AppState
@@ -96,7 +96,7 @@ async def clock_endpoint(request: Request) -> Response:
                 code="clock_not_controlled",
                 status=409,
             )
-        raw = await request.body()
+        raw = await read_body(request, state.settings)
         try:
             data = orjson.loads(raw) if raw.strip() else {}
         except orjson.JSONDecodeError:
