@@ -331,6 +331,22 @@ async def test_office_hours_measure_up_to_the_last_timestamp(tl: Timeline, time_
     assert reply["statistics"]["first_admin_reply_at"] == last
 
 
+async def test_sla_applied_while_the_contact_waits_again_starts_a_first_response(
+    tl: Timeline,
+) -> None:
+    """docs/behaviour.md: applying "starts ... a first-response target if the contact is
+    waiting", also when a teammate had answered an earlier message."""
+    pid = await policy(tl, name="FRT", first_response_time=120)
+    await tl.start()
+    await tl.step("wait", 10)
+    await tl.step("reply")
+    await tl.step("contact")  # waiting again
+    await tl.ok("POST", f"/_parley/conversations/{tl.cid}/sla", json={"sla_policy_id": pid})
+    assert (await tl.get())["sla_applied"]["sla_status"] == "active"
+    await tl.step("wait", 1000)
+    assert (await tl.step("reply"))["sla_applied"]["sla_status"] == "missed"
+
+
 async def test_sla_on_office_hours_uses_office_time(tl: Timeline) -> None:
     await tl.ok("PUT", "/_parley/office_hours", json={"time_zone": "UTC", "schedule": HOURS_UTC})
     pid = await policy(tl, name="Hours", first_response_time=3600, office_hours=True)

@@ -400,6 +400,19 @@ def test_sla_first_response_starts_at_the_next_contact_message_when_none_waits()
     assert tracker.events[0][:2] == ["first_response_time", "hit"]
 
 
+def test_sla_applied_to_a_waiting_contact_starts_first_response_after_earlier_answers() -> None:
+    # docs/behaviour.md: "Applying starts time to close, and a first-response target if the
+    # contact is waiting" -- also when a teammate answered before the SLA was applied.
+    policy = sla.Policy("FRT", first_response_time=60, next_response_time=None,
+                        time_to_close=None, office_hours=False)  # fmt: skip
+    tracker = sla.apply(policy, at=T0 + 100, waiting_since=T0 + 90, responded=True, hours=None)
+    assert [p[0] for p in tracker.pending] == ["first_response_time"]
+    assert sla.fold(tracker, [reply(200)], None).status() == "missed"
+    # the next wait after that is a next-response one (the policy has none: no target)
+    later = sla.fold(tracker, [contact(300)], None)
+    assert later.pending == []
+
+
 def test_cancelled_sla_has_no_status() -> None:
     tracker = sla.cancel(tracked([reply(10)]), at=T0 + 20)
     assert tracker.status() is None

@@ -109,7 +109,10 @@ def apply(
             [TIME_TO_CLOSE, at, _deadline(policy, hours, at, policy.time_to_close)]
         )
     if waiting_since is not None:
-        _start_response(tracker, at, hours)
+        # A contact waiting when the SLA is applied is owed a first response, whether or not a
+        # teammate answered before (docs/behaviour.md, "SLA targets"); later waits follow
+        # `responded`.
+        _start_response(tracker, at, hours, target=FIRST_RESPONSE)
     return tracker
 
 
@@ -155,9 +158,12 @@ def fold(tracker: Tracker, events: list[Event], hours: OfficeHours | None) -> Tr
     return tracker
 
 
-def _start_response(tracker: Tracker, at: int, hours: OfficeHours | None) -> None:
+def _start_response(
+    tracker: Tracker, at: int, hours: OfficeHours | None, *, target: str | None = None
+) -> None:
     tracker.waiting = True
-    target = NEXT_RESPONSE if tracker.responded else FIRST_RESPONSE
+    if target is None:
+        target = NEXT_RESPONSE if tracker.responded else FIRST_RESPONSE
     limit = getattr(tracker.policy, target)
     if limit is not None:
         tracker.pending.append([target, at, _deadline(tracker.policy, hours, at, limit)])
