@@ -161,6 +161,37 @@ async def test_a_checkpoint_that_finds_a_long_wal_lets_the_next_write_start_it_o
     assert not wal.exists() or wal.stat().st_size == 0  # closing checkpoints it all
 
 
+async def test_a_reader_lets_another_processs_long_wal_start_over(
+    sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A writer can start its WAL over only at a moment when no reader holds a snapshot in it,
+    and a server answering reads without a pause always held one: the WAL of a store shared by
+    a reading and a writing server grew without bound. While the WAL is long and not copied
+    back, a read's snapshot ends with the read; once it is copied back, a snapshot reads the
+    database file alone and is kept. Two databases on one file stand for the two processes
+    (SQLite's locks between connections are the same within a process)."""
+    monkeypatch.setattr(SqliteDatabase, "RESTART_FRAMES", 20)
+    shutil.copy(sqlite_template, tmp_path / "parley.db")
+    writer = SqliteDatabase(tmp_path / "parley.db")
+    reader = SqliteDatabase(tmp_path / "parley.db")
+    writer._next_checkpoint = reader._next_checkpoint = float("inf")  # only the test's
+    wal = tmp_path / "parley.db-wal"
+    for n in range(30):
+        await _add(writer, f"w{n}")
+    assert len(await _names(reader)) == 30
+    assert not reader._reader.in_transaction  # a long WAL, nothing copied back: let go
+    restarts = _wal_restarts(wal)
+
+    await writer._checkpoint()  # copies it all back
+    assert len(await _names(reader)) == 30
+    assert reader._reader.in_transaction  # kept: it reads the database file alone
+    await _add(writer, "after")
+    assert _wal_restarts(wal) == restarts + 1  # "after" was written at the WAL's start
+    assert "after" in await _names(reader)
+    await reader.close()
+    await writer.close()
+
+
 @pytest.mark.parametrize(("caught_up", "rounds"), [(float("inf"), 1), (0.0, 4)])
 async def test_before_the_quiet_checkpoint_others_catch_up_until_one_is_quick(
     sqlite: SqliteDatabase, monkeypatch: pytest.MonkeyPatch, caught_up: float, rounds: int

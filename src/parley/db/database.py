@@ -20,6 +20,7 @@ import mmap
 import os
 import re
 import sqlite3
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -260,7 +261,9 @@ class SqliteDatabase:
         self._reader.execute("PRAGMA query_only=ON")
         self._reader.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the -shm exists
         self._path = path
-        self._read = _SqliteReader(self._reader, WAL_INDEX_MAPS.acquire(path))
+        self._read = _SqliteReader(
+            self._reader, WAL_INDEX_MAPS.acquire(path), long_wal=self.RESTART_FRAMES
+        )
         self._checkpointer = _connect(path)
         self._checkpoint_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
         # A write that awaits something real would let another write interleave on the same
@@ -422,6 +425,10 @@ class SqliteDatabase:
 
 # The WAL index header (the first of its two copies, which a commit writes last), in bytes.
 WAL_INDEX_HEADER = 48
+# What the reader maps of the WAL index (https://sqlite.org/walformat.html, native byte order):
+# the header, whose mxFrame (the WAL's frames) is at 16, its second copy, then the checkpoint
+# information, whose nBackfill (the frames a checkpoint has copied back) is at 96.
+WAL_INDEX_MAPPED = 100
 
 
 class _WalIndexMaps:
@@ -457,7 +464,7 @@ class _WalIndexMaps:
                 fd, shm = -1, None
             else:
                 try:
-                    shm = mmap.mmap(fd, WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
+                    shm = mmap.mmap(fd, WAL_INDEX_MAPPED, access=mmap.ACCESS_READ)
                 except (OSError, ValueError):  # e.g. a file system without shared mappings
                     shm = None
             if shm is None:
@@ -500,16 +507,24 @@ class _SqliteReader:
 
     An open snapshot holds a WAL read lock, which keeps a checkpoint from copying past it and the
     WAL from starting over; so it is ended when this process begins a write batch (release), and
-    once no read has used it for IDLE to 2 × IDLE seconds (another process may be writing)."""
+    once no read has used it for IDLE to 2 × IDLE seconds (another process may be writing). And
+    while the WAL is long (`long_wal` frames, the writer's RESTART_FRAMES) and not all copied
+    back, a snapshot ends with the read that began it: another process writing the store can
+    only start its WAL over at a moment when no reader holds a snapshot in it, and a server
+    answering reads without a pause always held one (the WAL of a store shared by a reading and
+    a writing server grew without bound). A snapshot begun once everything is copied back reads
+    the database file alone and holds no one up."""
 
     IDLE = 1.0  # seconds a snapshot stays open without a read
 
-    __slots__ = ("_conn", "_idle_timer", "_memo", "_memo_header", "_reads", "_shm",
-                 "_snapshot", "_tx")  # fmt: skip
+    __slots__ = ("_conn", "_idle_timer", "_keep", "_long_wal", "_memo", "_memo_header",
+                 "_reads", "_shm", "_snapshot", "_tx")  # fmt: skip
 
-    def __init__(self, conn: sqlite3.Connection, shm: mmap.mmap | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, shm: mmap.mmap | None, long_wal: int) -> None:
         self._conn = conn
-        self._shm = shm  # the WAL index header's mapping; WAL_INDEX_MAPS owns it
+        self._shm = shm  # the WAL index's mapping; WAL_INDEX_MAPS owns it
+        self._long_wal = long_wal
+        self._keep = True  # whether the open snapshot outlives its read
         self._snapshot: bytes | None = None  # the header when the open snapshot began
         self._memo = _Memo()
         self._memo_header = b""  # the header the memo's rows were read under
@@ -524,13 +539,18 @@ class _SqliteReader:
             header = self._shm[:WAL_INDEX_HEADER]
             if header != self._snapshot:
                 self._begin(header)
+                frames = int.from_bytes(header[16:20], sys.byteorder)
+                self._keep = frames < self._long_wal or (
+                    int.from_bytes(self._shm[96:100], sys.byteorder) >= frames
+                )
         # Counted, not timed: asyncio.get_running_loop() (for the loop's clock) makes a getpid
         # system call, 6% of a GET.
         self._reads += 1
         return self._tx
 
     async def __aexit__(self, *exc_info: object) -> None:
-        return None
+        if not self._keep:
+            self.release()
 
     @asynccontextmanager
     async def background(self) -> AsyncIterator[Transaction]:
