@@ -526,6 +526,46 @@ async def test_assign_to_admin_team_and_nobody(world: World) -> None:
     assert unassigned_216.json()["priority"] == "none"
 
 
+@pytest.mark.parametrize(("away", "reassign"), [(True, True), (True, False), (False, True)])
+async def test_a_contact_reply_to_an_away_admin_who_asked_goes_back_to_the_team_inbox(
+    world: World, away: bool, reassign: bool
+) -> None:
+    """PUT /admins/{id}/away's away_mode_reassign: "assign any new conversation replies to your
+    default inbox". A contact's reply to a conversation assigned to an admin who is away and
+    asked for it is followed by the bot's assignment to nobody on the admin side: the team
+    (if any) keeps it. Away without asking, or asking while not away, changes nothing; an
+    admin's own reply is no new reply to reassign."""
+    cid = await world.start()
+    team = await create_team(world.db, world.ws, world.clock, name="Support")
+    await world.manage(cid, message_type="assignment", type="team", assignee_id=str(team))
+    await world.manage(cid, message_type="assignment", type="admin", assignee_id=str(world.admin))
+    set_away = await world.api.put(
+        f"/admins/{world.admin}/away",
+        json={"away_mode_enabled": away, "away_mode_reassign": reassign},
+    )
+    assert set_away.status_code == 200, set_away.text
+    assert (await world.admin_reply(cid))["admin_assignee_id"] == world.admin
+    before = (await world.get(cid))["conversation_parts"]["total_count"]
+
+    replied = await world.contact_reply(cid, "Still there?")
+    parts = replied["conversation_parts"]["conversation_parts"]
+    assert replied["team_assignee_id"] == team
+    if away and reassign:
+        assert replied["admin_assignee_id"] is None
+        assert replied["conversation_parts"]["total_count"] == before + 2
+        comment, reassigned = parts[-2:]
+        assert (comment["part_type"], comment["author"]["type"]) == ("comment", "user")
+        assert reassigned["part_type"] == "assignment"
+        assert reassigned["author"]["type"] == "bot"
+        assert reassigned["assigned_to"] == {"type": "nobody_admin", "id": None}
+        assert replied["state"] == "open"
+        assert replied["waiting_since"] == comment["created_at"]  # the contact still waits
+    else:
+        assert replied["admin_assignee_id"] == world.admin
+        assert replied["conversation_parts"]["total_count"] == before + 1
+    assert await world.get(cid) == replied  # the stored document is the same rendering
+
+
 async def test_assigning_a_closed_conversation_reopens_it(world: World) -> None:
     cid = await world.start()
     await world.manage(cid, message_type="close", type="admin")

@@ -265,6 +265,17 @@ def assign(
     return _outcome(facts, after, [part], topics)
 
 
+def reassign_from_away(replied: Outcome, *, bot: Author, now: int) -> Outcome:
+    """After a contact's reply to a conversation whose admin is away and asked for their new
+    replies to be reassigned (`away_mode_reassign`: "assign any new conversation replies to your
+    default inbox"), the bot clears the admin side: the conversation is back in its team's
+    inbox, or unassigned. One outcome, so the reply and its reassignment are written together."""
+    cleared = assign(
+        replied.facts, author=bot, now=now, assignee=Assignee("admin", None), body=None
+    )
+    return Outcome(cleared.facts, replied.parts + cleared.parts, replied.topics + cleared.topics)
+
+
 def attribute_updates(facts: Facts, *, bot: Author, now: int, changes: dict[str, Any]) -> Outcome:
     """One `conversation_attribute_updated_by_admin` part per changed attribute, by the bot."""
     parts = [

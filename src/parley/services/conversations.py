@@ -683,6 +683,11 @@ async def contact_reply(
         attachments=attachments_from(attachment_urls, attachment_files),
         metadata=metadata,
     )
+    held_by = outcome.facts.admin_assignee_id
+    assignee = None if held_by is None else await admins.get(tx, ctx.workspace_id, held_by)
+    if assignee is not None and assignee["away_mode_enabled"] and assignee["away_mode_reassign"]:
+        # "assign any new conversation replies to your default inbox" (away_mode_reassign)
+        outcome = rules.reassign_from_away(outcome, bot=await bot_author(tx, ctx), now=at)
     await contacts.touch_replied(tx, str(contact["id"]), now)
     return conversation_id, await _apply(tx, ctx, row, outcome, now=now)
 
