@@ -1288,6 +1288,37 @@ async def test_outbox_records_events_in_the_same_transaction(world: World) -> No
     ]
 
 
+async def test_a_priority_change_is_a_part_and_a_topic(world: World) -> None:
+    """As Intercom's conversation.priority.updated webhook shows: a `priority_changed` part
+    (no body, nothing assigned; by the bot, as the request names no admin) and the topic. Setting
+    the priority it already has writes neither."""
+    cid = await world.start()
+    changed = await world.api.put(f"/conversations/{cid}", json={"priority": "priority"})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    part = last_part(body)
+    assert (part["part_type"], part["body"], part["assigned_to"]) == (
+        "priority_changed",
+        None,
+        None,
+    )
+    assert part["author"]["type"] == "bot"
+    assert body["conversation_parts"]["total_count"] == 1
+    again = await world.api.put(f"/conversations/{cid}", json={"priority": "priority"})
+    assert again.json()["conversation_parts"]["total_count"] == 1
+    both = await world.api.put(
+        f"/conversations/{cid}", json={"priority": "not_priority", "custom_attributes": {"a": 1}}
+    )
+    shown = both.json()["conversation_parts"]["conversation_parts"]
+    assert [p["part_type"] for p in shown] == [
+        "priority_changed", "conversation_attribute_updated_by_admin", "priority_changed"
+    ]  # fmt: skip
+    assert both.json()["statistics"]["count_conversation_parts"] == 3
+    async with world.db.transaction() as tx:
+        topics = [row["topic"] for row in await outbox.pending(tx, world.ws.workspace_id)]
+    assert topics.count("conversation.priority.updated") == 2
+
+
 async def test_a_duplicate_user_that_slips_past_the_check_is_a_409_and_changes_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -635,6 +635,10 @@ async def replay(
             got = await ok("PUT", f"/conversations/{cid}", {"priority": action[1]})
             if action[1] != m.priority:
                 m.priority, m.updated_at = action[1], now
+                # a part by the bot (this request names no admin) and its webhook topic
+                m.part("priority_changed", ("bot", str(cast.bot)), body=False)
+                m.log.append((now, "other", cast.bot, None, None))
+                expected.append("conversation.priority.updated")
             assert got["priority"] == action[1]
         elif kind == "read":
             got = await ok("PUT", f"/conversations/{cid}", {"read": True})

@@ -265,6 +265,11 @@ def assign(
     return _outcome(facts, after, [part], topics)
 
 
+def then(first: Outcome, second: Outcome) -> Outcome:
+    """Two outcomes as one write: `second` must have been computed from `first.facts`."""
+    return Outcome(second.facts, first.parts + second.parts, first.topics + second.topics)
+
+
 def reassign_from_away(replied: Outcome, *, bot: Author, now: int) -> Outcome:
     """After a contact's reply to a conversation whose admin is away and asked for their new
     replies to be reassigned (`away_mode_reassign`: "assign any new conversation replies to your
@@ -273,7 +278,15 @@ def reassign_from_away(replied: Outcome, *, bot: Author, now: int) -> Outcome:
     cleared = assign(
         replied.facts, author=bot, now=now, assignee=Assignee("admin", None), body=None
     )
-    return Outcome(cleared.facts, replied.parts + cleared.parts, replied.topics + cleared.topics)
+    return then(replied, cleared)
+
+
+def priority_change(facts: Facts, *, author: Author, now: int) -> Outcome:
+    """A changed priority is a `priority_changed` part (no body, nothing assigned) and the topic
+    `conversation.priority.updated`, as Intercom's webhook for it shows. The priority itself is
+    a column the caller writes."""
+    return _outcome(facts, facts, [PartDraft("priority_changed", author, now)],
+                    ["conversation.priority.updated"])  # fmt: skip
 
 
 def attribute_updates(facts: Facts, *, bot: Author, now: int, changes: dict[str, Any]) -> Outcome:

@@ -855,10 +855,15 @@ async def update(
             else:
                 current[name] = value
         values["custom_attributes"] = store.dumps(current)
+    outcome = rules.Outcome(facts_of(row))
     if changed:
-        outcome = rules.attribute_updates(
-            facts_of(row), bot=await bot_author(tx, ctx), now=now, changes=changed
-        )
+        bot = await bot_author(tx, ctx)
+        outcome = rules.attribute_updates(outcome.facts, bot=bot, now=now, changes=changed)
+    if "priority" in values:
+        # By the bot (Intercom's default, Operator): this request names no admin.
+        marked = rules.priority_change(outcome.facts, author=await bot_author(tx, ctx), now=now)
+        outcome = rules.then(outcome, marked)
+    if outcome.parts:
         await _apply(tx, ctx, row, outcome, now=now)
     if values:
         values["updated_at"] = now
