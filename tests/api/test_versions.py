@@ -472,6 +472,28 @@ async def test_v1_messages_name_users_and_leads_by_user_id_or_email(
 # ----------------------------------------------------------------------------- 2.15 / 2.16
 
 
+async def test_the_preview_version_is_answered_as_the_newest(
+    api: ValidatingClient,
+    workspace: CreatedWorkspace,
+    db: Database,
+    ids: IdFactory,
+    clock: FrozenClock,
+) -> None:
+    """Intercom's preview version: `Unstable` in intercom-client's version option, `Preview` in
+    Intercom's docs, case-sensitive. Answered as 2.16, the newest version Parley renders; an SDK
+    configured with it must not fail on every call."""
+    contact = await _contact(db, workspace, ids, clock, name="Pia")
+    cid = await _start(api, contact)
+    newest = await _ok(await api.get(f"/conversations/{cid}", headers=V216))
+    for name in ("Unstable", "Preview"):
+        got = await _ok(await api.get(f"/conversations/{cid}", headers={"Intercom-Version": name}))
+        assert got == newest, name
+    for name in ("unstable", "preview", "PREVIEW"):
+        refused = await api.get(f"/conversations/{cid}", headers={"Intercom-Version": name})
+        assert refused.status_code == 400, name
+        assert refused.json()["errors"][0]["code"] == "intercom_version_invalid"
+
+
 async def test_216_assignees_priority_company_channel_and_source_author(
     api: ValidatingClient,
     workspace: CreatedWorkspace,

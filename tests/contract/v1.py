@@ -95,5 +95,6 @@ def validate_v1_response(method: str, path: str, status: int, body: Any) -> None
 def spec_version(version: str) -> str:
     """The official description a 2.x response is checked against: 2.16 for 2.16; 2.14 for
     every other 2.x (Parley renders 2.0–2.13 as 2.14, and 2.15 adds only nullable members —
-    `company` among them — to what Parley emits, which the open 2.14 schemas admit)."""
-    return "2.16" if version == "2.16" else "2.14"
+    `company` among them — to what Parley emits, which the open 2.14 schemas admit). The
+    preview version, `Unstable` or `Preview`, is answered as 2.16."""
+    return "2.16" if version in ("2.16", "Unstable", "Preview") else "2.14"

@@ -41,4 +41,9 @@ class ApiVersion:
 
 
 VERSIONS: dict[str, ApiVersion] = {label: ApiVersion(label) for label in API_VERSIONS}
+# Intercom's moving preview version, named `Unstable` by the SDKs (intercom-client's version
+# option) and `Preview` in Intercom's docs (case-sensitive): a request header may name it, and
+# it is answered in the newest version Parley renders.
+PREVIEW_NAMES = ("Unstable", "Preview")
+VERSIONS.update({name: VERSIONS[API_VERSIONS[-1]] for name in PREVIEW_NAMES})
 DEFAULT = VERSIONS[DEFAULT_API_VERSION]
