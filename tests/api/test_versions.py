@@ -16,7 +16,7 @@ from parley.kit.ids import IdFactory
 from parley.render.conversation_v1 import WAITING_SENTINEL
 from parley.services.workspaces import CreatedWorkspace
 from tests.conftest import START, ValidatingClient
-from tests.contract.openapi import ContractError
+from tests.contract.openapi import ContractError, load_spec
 from tests.contract.v1 import validate_v1_response
 from tests.factories import create_admin, create_contact, create_tag, create_team
 
@@ -485,7 +485,7 @@ async def test_the_preview_version_is_answered_as_the_newest(
     contact = await _contact(db, workspace, ids, clock, name="Pia")
     cid = await _start(api, contact)
     newest = await _ok(await api.get(f"/conversations/{cid}", headers=V216))
-    for name in ("Unstable", "Preview"):
+    for name in ("Unstable", "Preview", " Preview\t"):  # whitespace is not the value's
         got = await _ok(await api.get(f"/conversations/{cid}", headers={"Intercom-Version": name}))
         assert got == newest, name
     for name in ("unstable", "preview", "PREVIEW"):
@@ -743,3 +743,36 @@ def make_client_for(app: Any, token: str | None) -> ValidatingClient:
     from tests.conftest import make_client
 
     return make_client(app, token)
+
+
+async def test_every_official_version_is_accepted_and_an_unknown_one_is_400_on_every_path(
+    api: ValidatingClient,
+) -> None:
+    """The 2.16 description's `intercom_version` enum, each accepted; a version outside it is
+    400 intercom_version_invalid wherever it is sent: routes, Parley's own routes (the clock
+    included, which is no Endpoint), paths nothing serves and methods a path does not have —
+    before their 404/405."""
+    official = load_spec("2.16")["components"]["schemas"]["intercom_version"]["enum"]
+    assert len(official) == 22
+    for version in official:
+        response = await api.get("/me", headers={"Intercom-Version": version})
+        assert response.status_code == 200, (version, response.text)
+    unknown = {"Intercom-Version": "2.17"}
+    for method, path in (
+        ("GET", "/me"),
+        ("GET", "/conversations/1"),
+        ("GET", "/_parley/workspace"),
+        ("GET", "/_parley/clock"),
+        ("POST", "/_parley/clock"),
+        ("GET", "/no/such/path"),  # 404 without a version
+        ("DELETE", "/me"),  # 405 without a version
+        ("POST", "/contacts/merge"),  # 405 without a version
+    ):
+        response = await api.request(method, path, headers=unknown)
+        assert response.status_code == 400, (method, path, response.text)
+        body = response.json()
+        assert body["errors"][0]["code"] == "intercom_version_invalid", (method, path)
+        assert response.headers["x-request-id"] == body["request_id"]
+    # Known versions keep their 404/405.
+    assert (await api.get("/no/such/path", headers=V14)).status_code == 404
+    assert (await api.delete("/me", headers=V216)).status_code == 405

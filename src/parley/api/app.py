@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from parley.api.endpoint import error_response
+from parley.api.endpoint import check_version, error_response
 from parley.api.routes import (
     admins,
     contacts,
@@ -60,6 +60,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     state: AppState = request.app.state.parley
     request_id = state.ids.request_id()
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status in (404, 405):
+        # An unknown Intercom-Version is refused on every path, as Endpoints refuse it.
+        try:
+            check_version(request.headers.get("intercom-version"))
+        except ParleyError as error:
+            return error_response(error, request_id)
     if status == 404:
         return error_response(NotFound(), request_id)
     if status == 405:

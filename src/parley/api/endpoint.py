@@ -177,6 +177,17 @@ def error_response(error: ParleyError, request_id: str) -> Response:
     return json_response(error.status, error_list(request_id, [error]), request_id)
 
 
+def check_version(version_header: str | None) -> None:
+    """An Intercom-Version that is sent must be a known one (400 `intercom_version_invalid`),
+    whatever the route: Endpoints, Parley's own routes that are not Endpoints, and paths or
+    methods nothing serves (checked before their 404/405)."""
+    if version_header is not None and version_header.strip(" \t") not in VERSIONS:
+        raise VersionInvalid(
+            f"The requested version could not be found: {version_header!r}",
+            field="Intercom-Version",
+        )
+
+
 def _headers(scope: Scope) -> tuple[str | None, str | None]:
     """The Authorization and Intercom-Version headers, read straight off the ASGI scope."""
     authorization = version = None
@@ -184,7 +195,8 @@ def _headers(scope: Scope) -> tuple[str | None, str | None]:
         if name == b"authorization":
             authorization = value.decode("latin-1")
         elif name == b"intercom-version":
-            version = value.decode("latin-1")
+            # Whitespace around a field value is not part of it (RFC 9110, 5.5).
+            version = value.decode("latin-1").strip(" \t")
     return authorization, version
 
 
@@ -250,11 +262,7 @@ class Endpoint:
         request_id = state.ids.request_id()
         try:
             authorization, version_header = _headers(scope)
-            if version_header is not None and version_header not in VERSIONS:
-                raise VersionInvalid(
-                    f"The requested version could not be found: {version_header!r}",
-                    field="Intercom-Version",
-                )
+            check_version(version_header)
             token = _bearer(authorization)
             # GETs carry no body worth reading: no Request, no receive round on the hottest path.
             request = None if scope["method"] == "GET" else Request(scope, receive)

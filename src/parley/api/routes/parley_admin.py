@@ -21,7 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from parley.api.endpoint import Call, error_response, json_response, parse_model, read_body
+from parley.api.endpoint import (
+    Call,
+    check_version,
+    error_response,
+    json_response,
+    parse_model,
+    read_body,
+)
 from parley.api.fields import MAX_TIMESTAMP, NumericId, Timestamp
 from parley.api.routing import numeric_id, route
 from parley.api.state import AppState
@@ -85,6 +92,7 @@ async def clock_endpoint(request: Request) -> Response:
     state: AppState = request.app.state.parley
     request_id = state.ids.request_id()
     try:
+        check_version(request.headers.get("intercom-version"))
         workspace_id = await _authenticate(state, request)
         if request.method == "GET":
             return json_response(200, _clock_json(state), request_id)
