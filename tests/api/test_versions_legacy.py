@@ -401,6 +401,9 @@ async def test_v1_conversation_list_filters(
     assert plain["conversations"][0]["conversation_message"]["body"] == "second"
     html = await _ok(await api.get("/conversations", params={"per_page": 1}, headers=V1))
     assert html["conversations"][0]["conversation_message"]["body"] == "<p>third</p>"
+    # seed 003: the url "will be blank" where a conversation has none (an API-started one)
+    assert html["conversations"][0]["conversation_message"]["url"] == ""
+    assert html["conversations"][0]["customer_first_reply"]["url"] == ""
 
     # pages.next keeps the filters.
     page1 = await _ok(

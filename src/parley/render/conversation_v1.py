@@ -74,7 +74,7 @@ def conversation_message(row: Row, *, plaintext: bool = False) -> dict[str, Any]
         "body": _body(row["source_body"], plaintext) or "",
         "author": author,
         "attachments": _attachments(row["source_attachments"]),
-        "url": row["source_url"],
+        "url": row["source_url"] or "",  # seed 003: blank where there is none
     }
 
 
@@ -157,7 +157,11 @@ def conversation(
         "customer_first_reply": (
             None
             if first_reply is None
-            else {"created_at": first_reply, "type": row["source_type"], "url": row["source_url"]}
+            else {
+                "created_at": first_reply,
+                "type": row["source_type"],
+                "url": row["source_url"] or "",
+            }
         ),
         "conversation_rating": _rating(row["conversation_rating"], contacts),
     }
