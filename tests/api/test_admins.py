@@ -50,6 +50,54 @@ async def test_missing_or_unknown_token_is_401(anon: ValidatingClient) -> None:
         assert response.headers["x-request-id"] == body["request_id"]
 
 
+async def test_a_long_unknown_token_is_401_and_not_remembered(
+    anon: ValidatingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A header has no length limit (uvicorn takes megabytes): the hashes of the tokens in use
+    are remembered, but remembering every token sent let a client without one pin hundreds of
+    huge strings in the server's memory."""
+    import hashlib
+    import secrets
+
+    hashed: list[int] = []
+    sha256 = hashlib.sha256
+
+    def counting(data: bytes = b"", **kwargs: Any) -> Any:
+        hashed.append(len(data))
+        return sha256(data, **kwargs)
+
+    monkeypatch.setattr(hashlib, "sha256", counting)
+    long_token = secrets.token_hex(50_000)
+    short_token = secrets.token_hex(20)
+    for _ in range(2):
+        for token in (long_token, short_token):
+            response = await anon.get("/me", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 401
+            assert response.json()["errors"][0]["code"] == "unauthorized"
+    assert hashed.count(len(long_token)) == 2  # hashed each time: never kept
+    assert hashed.count(len(short_token)) == 1  # a token of usual length is remembered
+
+
+async def test_two_authorization_headers_are_401_whichever_comes_first(
+    anon: ValidatingClient, workspace: CreatedWorkspace, other_workspace_token: Any
+) -> None:
+    """Authorization is a singleton field. A proxy (or Starlette) reads the first of two, the
+    API read the last and /_parley/clock the first: the same request acted as one workspace
+    here and as another there. Two credentials are none."""
+    other = await other_workspace_token()
+    mine, theirs = f"Bearer {workspace.token}", f"Bearer {other.token}"
+    for first, second in ((mine, "Bearer nope"), ("Bearer nope", mine), (mine, theirs)):
+        for path in ("/me", "/_parley/clock"):
+            request = anon.build_request(
+                "GET", path, headers=[("Authorization", first), ("Authorization", second)]
+            )
+            assert request.headers.get_list("authorization") == [first, second]
+            response = await anon.send(request)
+            assert response.status_code == 401, (path, first, second)
+            assert response.json()["errors"][0]["code"] == "unauthorized"
+    assert (await anon.get("/me", headers={"Authorization": mine})).status_code == 200
+
+
 async def test_unknown_version_is_400_and_every_known_one_is_accepted(
     api: ValidatingClient,
 ) -> None:

@@ -121,6 +121,31 @@ def last_part(conversation: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ create
 
 
+async def test_a_contacts_markup_is_text_never_kept_as_html(world: World) -> None:
+    """A contact's message and replies are text ("The content of the message. HTML is not
+    supported.", create_conversation_request; "The text body of the comment." for contact
+    replies): markup an end user typed is escaped like any text, even when it starts with a
+    block element, so no inbox that shows bodies runs it. An admin's HTML is kept as sent."""
+    typed = '<p>hi</p><img src=x onerror="alert(1)"><script>alert(2)</script>'
+    escaped = (
+        '<p>&lt;p&gt;hi&lt;/p&gt;&lt;img src=x onerror="alert(1)"&gt;'
+        "&lt;script&gt;alert(2)&lt;/script&gt;</p>"
+    )
+    response = await world.api.post(
+        "/conversations", json={"from": {"type": "user", "id": world.contact}, "body": typed}
+    )
+    assert response.status_code == 200
+    assert response.json()["body"] == escaped
+    cid = str(response.json()["conversation_id"])
+    assert (await world.get(cid))["source"]["body"] == escaped
+    replied = await world.contact_reply(cid, "<div onmouseover=alert(3)>x</div>")
+    assert last_part(replied)["body"] == "<p>&lt;div onmouseover=alert(3)&gt;x&lt;/div&gt;</p>"
+    answered = await world.admin_reply(cid, "<p>Fixed &amp; <b>done</b></p>")
+    assert last_part(answered)["body"] == "<p>Fixed &amp; <b>done</b></p>"
+    plain = await world.get(cid, display_as="plaintext")
+    assert plain["source"]["body"] == typed  # shown as the contact typed it
+
+
 async def test_create_from_contact_returns_a_user_message(world: World) -> None:
     response = await world.api.post(
         "/conversations", json={"from": {"type": "user", "id": world.contact}, "body": "Hi <b>"}

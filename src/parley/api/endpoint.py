@@ -191,12 +191,18 @@ def check_version(version_header: str | None) -> None:
 def _headers(scope: Scope) -> tuple[str | None, str | None]:
     """The Authorization and Intercom-Version headers, read straight off the ASGI scope."""
     authorization = version = None
+    credentials = 0
     for name, value in scope["headers"]:
         if name == b"authorization":
             authorization = value.decode("latin-1")
+            credentials += 1
         elif name == b"intercom-version":
             # Whitespace around a field value is not part of it (RFC 9110, 5.5).
             version = value.decode("latin-1").strip(" \t")
+    if credentials > 1:
+        # Authorization is a singleton field: with two, which one acted would depend on who
+        # reads them (a proxy or Starlette takes the first, this loop took the last). Neither.
+        authorization = None
     return authorization, version
 
 

@@ -7,11 +7,25 @@ import hashlib
 
 from parley.db.database import Row, Transaction
 
+# The longest token whose hash is remembered. The cache holds its keys, and a request's
+# Authorization header has no length limit (uvicorn took a 32 MB one): remembering every
+# token sent let anyone without a token pin 256 of them, gigabytes, in the server's memory.
+# Generated tokens have 44 characters; a longer one is hashed again on each request.
+REMEMBERED_TOKEN_LENGTH = 256
 
-@functools.lru_cache(maxsize=256)
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_remembered = functools.lru_cache(maxsize=256)(_sha256)
+
+
 def hash_token(token: str) -> str:
     # Remembered for the tokens in use: every request hashes its token.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    if len(token) > REMEMBERED_TOKEN_LENGTH:
+        return _sha256(token)
+    return _remembered(token)
 
 
 def hint_of(token: str) -> str:

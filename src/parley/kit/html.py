@@ -10,11 +10,13 @@ _TAG = re.compile(r"<[^>]+>")
 _BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6])\s*/?>", re.IGNORECASE)
 
 
-def as_paragraphs(body: str) -> str:
+def as_paragraphs(body: str, *, keep_html: bool = True) -> str:
     """Intercom stores a plain-text body wrapped as `<p>…</p>`; HTML bodies are kept as sent.
 
-    Plain text is escaped, so a body can never smuggle markup in by being "plain"."""
-    if _BLOCK_START.match(body):
+    Plain text is escaped, so a body can never smuggle markup in by being "plain".
+    `keep_html=False`: the body is text whatever it looks like (a contact's message: "HTML is
+    not supported"), so markup a contact typed is shown, never kept as markup."""
+    if keep_html and _BLOCK_START.match(body):
         return body
     lines = [line for line in body.split("\n") if line.strip()]
     if not lines:

@@ -494,7 +494,7 @@ async def create_from_contact(
     contact_id = str(contact["id"])
     now = ctx.clock.now()
     at = created_at if created_at is not None else now
-    html = as_paragraphs(body)
+    html = as_paragraphs(body, keep_html=False)  # "HTML is not supported" (2.14 description)
     facts = rules.start_by_contact(_new_conversation(ctx, now=at), now=at)
     facts = replace(facts, statistics=timekeeping.initial_statistics(contact_started_at=at))
     message_id, conversation_id = await _start(
@@ -679,7 +679,7 @@ async def contact_reply(
         facts_of(row),
         author=contact_author(contact),
         now=at,
-        body=as_paragraphs(body),
+        body=as_paragraphs(body, keep_html=False),  # a contact's text, as its message's
         attachments=attachments_from(attachment_urls, attachment_files),
         metadata=metadata,
     )

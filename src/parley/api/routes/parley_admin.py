@@ -71,7 +71,8 @@ def _clock_json(state: AppState, fired: int | None = None) -> dict[str, Any]:
 
 async def _authenticate(state: AppState, request: Request) -> str:
     """The token's workspace."""
-    header = request.headers.get("authorization", "")
+    headers = request.headers.getlist("authorization")
+    header = headers[0] if len(headers) == 1 else ""  # two credentials are none (endpoint.py)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
