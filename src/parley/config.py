@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PARLEY_DATABASE_URL must be sqlite:///path or postgresql+asyncpg://user@host/db"
             )
+        if value.startswith("postgresql"):
+            try:
+                urlsplit(value).port  # noqa: B018 (parsing it is the check)
+            except ValueError as exc:  # a port that is no number or out of range, a bad [host]
+                raise ValueError(f"PARLEY_DATABASE_URL is not a valid URL: {exc}") from None
         return value
 
     @property

@@ -184,6 +184,16 @@ def test_env_settings_are_validated_and_flags_override_them(
     assert "--port / PARLEY_PORT" in err
     monkeypatch.delenv("PARLEY_PORT")
     assert "unknown log level" in parley(data_dir, "serve", "--log-level", "loud", code=2)
+    # A database URL that cannot be parsed is one line too (it was a long traceback), and its
+    # password is not in it.
+    for url in ("postgresql+asyncpg://u:s3cr3t@127.0.0.1:notaport/x",
+                "postgresql+asyncpg://u:s3cr3t@[::1/x",
+                "postgresql+asyncpg://u:s3cr3t@127.0.0.1:99999/x"):  # fmt: skip
+        for command in (["serve"], ["db", "upgrade"], ["workspaces", "list"]):
+            err = parley(data_dir, *command, "--database-url", url, code=2)
+            assert "PARLEY_DATABASE_URL is not a valid URL" in err, (command, url)
+            assert len(set(err.strip().splitlines())) == 1, err  # output and stderr: one line
+            assert "s3cr3t" not in err
 
     elsewhere = tmp_path / "from-env"
     monkeypatch.setenv("PARLEY_DATA_DIR", str(elsewhere))
