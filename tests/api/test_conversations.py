@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import pytest
 from pydantic import BaseModel, StrictInt, StrictStr
 
 from parley.api.endpoint import parse_model
+from parley.db import conversations as conversation_store
 from parley.db import outbox
 from parley.db.database import Database, TransientConflict
 from parley.errors import InvalidParameter
@@ -1397,3 +1399,91 @@ async def test_a_write_the_database_gave_up_on_is_run_again(
         assert response.json()["errors"][0]["code"] == "conflict"
         assert len(attempts) == 3
         assert await world.get(cid) == before
+
+
+async def test_a_row_locked_elsewhere_does_not_hang_the_server(
+    world: World, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """PostgreSQL: another session (an operator's psql, a stalled process) holds a
+    conversation's row lock. The replies to it wait for the lock; without a bound, each held a
+    pooled connection for as long as the lock was held, the pool ran dry, and every other
+    request of the server (GET /me) waited as well. A lock wait now ends after the lock
+    timeout (a 5xx error.list, as SQLite's busy timeout), and the server answers meanwhile."""
+    if backend != "postgresql":
+        pytest.skip("a row lock held by another session: PostgreSQL")
+    import asyncpg
+
+    from parley.api.app import create_app
+    from parley.config import Settings
+    from parley.db.database import PostgresDatabase
+    from tests.conftest import make_client
+
+    url: str = request.getfixturevalue("postgresql_url_fixture")
+    cid = await world.start()
+    small = await PostgresDatabase.connect(
+        url, min_size=1, max_size=4, lock_timeout=1, acquire_timeout=5
+    )
+    holder = await asyncpg.connect(url)
+    try:
+        app = create_app(Settings(), db=small, clock=world.clock, ids=world.ids)
+        async with make_client(app, world.ws.token) as api:
+            async with holder.transaction():
+                await holder.execute(
+                    f"SELECT id FROM conversations WHERE id = {int(cid)} FOR UPDATE"
+                )
+                note = {
+                    "message_type": "note",
+                    "type": "admin",
+                    "admin_id": str(world.admin),
+                    "body": "n",
+                }
+                replies = [
+                    asyncio.create_task(api.post(f"/conversations/{cid}/reply", json=note))
+                    for _ in range(8)
+                ]
+                me = await asyncio.wait_for(api.get("/me"), timeout=20)
+                assert me.status_code == 200, me.text
+                answered = await asyncio.wait_for(asyncio.gather(*replies), timeout=20)
+            for reply in answered:
+                assert reply.status_code == 500, reply.text
+                assert reply.json()["type"] == "error.list"
+            after = await api.post(f"/conversations/{cid}/reply", json={**note, "body": "now"})
+            assert after.status_code == 200, after.text
+    finally:
+        await holder.close()
+        await small.close()
+
+
+async def test_a_rendering_shows_one_moment_of_the_conversation(
+    world: World, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """A GET rendered from the rows (any version but the stored document's, display_as, a
+    missing document) reads the row, then the parts, contacts and tags. On PostgreSQL those
+    were separate statements each seeing the latest commit, so a reply committed between them
+    showed in the parts but not in the row: `total_count` 1 over two parts, statistics
+    counting one. SQLite's read snapshot never mixed them."""
+    if backend != "postgresql":
+        # A SQLite read never yields between its statements (the driver is synchronous), so no
+        # write of this process can come between them; this test makes one come, which a
+        # write batch, letting the reading snapshot go, would allow.
+        pytest.skip("commits between a read's statements: PostgreSQL")
+    cid = await world.start()
+    await world.admin_reply(cid, kind="note", body="first")
+    parts_of = conversation_store.parts_of
+    meanwhile: list[bool] = []
+
+    async def parts_after_a_reply(*args: Any, **kwargs: Any) -> Any:
+        if not meanwhile:
+            meanwhile.append(True)
+            await world.admin_reply(cid, kind="note", body="meanwhile")
+        return await parts_of(*args, **kwargs)
+
+    monkeypatch.setattr(conversation_store, "parts_of", parts_after_a_reply)
+    shown = await world.get(cid, display_as="plaintext")
+    assert meanwhile
+    parts = shown["conversation_parts"]
+    assert parts["total_count"] == len(parts["conversation_parts"]), parts
+    assert shown["statistics"]["count_conversation_parts"] == parts["total_count"]
+    monkeypatch.undo()
+    after = await world.get(cid, display_as="plaintext")
+    assert after["conversation_parts"]["total_count"] == 2

@@ -769,3 +769,31 @@ async def test_list_cursor_carries_the_page_and_accepts_the_earlier_form(data: D
         response = await data.api.get("/conversations", params={"starting_after": bad})
         assert response.status_code == 400, bad
         assert response.json()["errors"][0]["code"] == "parameter_invalid"
+
+
+async def test_a_body_too_large_for_a_tsvector_is_stored_and_its_start_found(data: Data) -> None:
+    """A note of 150,000 distinct words (1.3 MB, a pasted log; bodies may be 10 MiB): on
+    PostgreSQL to_tsvector refused it ("string is too long for tsvector", over 1 MB) and the
+    reply was a 500. It is stored whole; its words are indexed as far as a tsvector holds them
+    (all of them on SQLite), so the first is found. A word of 2047 bytes or more, which
+    to_tsvector leaves out, does not fail the write either."""
+    cid = next(c for c, name in data.label.items() if name == "c1")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = [
+        "".join(letters[(n // 26**k) % 26] for k in range(4)) + "zq" + str(n)
+        for n in range(150_000)
+    ]
+    body = " ".join(["firstword", *words, "a" * 3000])
+    for text in (body, "short " + "b" * 2047):
+        response = await data.api.post(
+            f"/conversations/{cid}/reply",
+            json={"message_type": "note", "type": "admin", "admin_id": str(data.owner),
+                  "body": text},
+        )  # fmt: skip
+        assert response.status_code == 200, response.text[:300]
+    shown = (await data.api.get(f"/conversations/{cid}")).json()
+    assert shown["conversation_parts"]["conversation_parts"][-2]["body"] == f"<p>{body}</p>"
+    assert await data.names({"field": "conversation_parts.body", "operator": "=",
+                             "value": "firstword"}) == ["c1"]  # fmt: skip
+    assert await data.names({"field": "conversation_parts.body", "operator": "~",
+                             "value": "firstword " + words[0]}) == ["c1"]  # fmt: skip

@@ -3,6 +3,7 @@ tags of a contact (list, attach, detach)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -365,3 +366,75 @@ async def test_another_workspaces_tags_are_invisible(
         assert await _names(api) == ["Shared name"]
         assert (await other_api.get("/tags")).json()["data"] == [theirs]
         assert await _contact_tag_ids(other_api, their_contact) == []
+
+
+async def test_concurrent_renames_and_taggings_are_never_given_up_on(
+    api: ValidatingClient, workspace: CreatedWorkspace
+) -> None:
+    """Renames of tags shared by many conversations, run at the same time as those
+    conversations are tagged and untagged: on PostgreSQL a rename locked its tag, then the
+    conversations in no particular order, while tagging locks its conversation, then (the
+    foreign key) the tag. The cycles were deadlocks, retried three times and then answered
+    409. Every request must succeed (as each does on SQLite) and every conversation must show
+    its tags' final names."""
+    contact = await _contact(api, "many-tags@example.com")
+    admin_id = str(workspace.owner_admin_id)
+    tag_ids = [(await _tag(api, f"shared {i}"))["id"] for i in range(3)]
+    conversations = []
+    for _ in range(20):
+        started = await api.post(
+            "/conversations", json={"from": {"type": "user", "id": contact}, "body": "hi"}
+        )
+        assert started.status_code == 200, started.text
+        conversation_id = started.json()["conversation_id"]
+        for tag_id in tag_ids:
+            tagged = await api.post(
+                f"/conversations/{conversation_id}/tags", json={"id": tag_id, "admin_id": admin_id}
+            )
+            assert tagged.status_code == 200, tagged.text
+        assert (await api.get(f"/conversations/{conversation_id}")).status_code == 200
+        conversations.append(conversation_id)
+
+    async def rename(round_: int, tag_id: str) -> Any:
+        return await api.post("/tags", json={"id": tag_id, "name": f"shared {tag_id} r{round_}"})
+
+    async def retag(conversation_id: str, tag_id: str) -> list[Any]:
+        untagged = await api.request(
+            "DELETE", f"/conversations/{conversation_id}/tags/{tag_id}",
+            json={"admin_id": admin_id},
+        )  # fmt: skip
+        tagged = await api.post(
+            f"/conversations/{conversation_id}/tags", json={"id": tag_id, "admin_id": admin_id}
+        )
+        return [untagged, tagged]
+
+    for round_ in range(3):
+        responses = await asyncio.gather(
+            *[rename(round_, tag_id) for tag_id in tag_ids for _ in range(4)],
+            *[retag(c, tag_ids[i % 3]) for i, c in enumerate(conversations)],
+        )
+        flat = [r for item in responses for r in (item if isinstance(item, list) else [item])]
+        assert [r.status_code for r in flat if r.status_code != 200] == [], [
+            r.text for r in flat if r.status_code != 200
+        ]
+    final = {tag_id: f"shared {tag_id} r2" for tag_id in tag_ids}
+    for conversation_id in conversations:
+        shown = (await api.get(f"/conversations/{conversation_id}")).json()
+        assert {t["id"]: t["name"] for t in shown["tags"]["tags"]} == final
+
+
+async def test_two_tags_renamed_to_one_name_at_once(api: ValidatingClient) -> None:
+    """Both renames check the name before either has written it; the later one's UPDATE then
+    met the unique index (PostgreSQL) and was answered 409 `conflict`. It is the 400 that
+    the same request gets when the other tag already has the name (and gets on SQLite)."""
+    first, second = await _tag(api, "first"), await _tag(api, "second")
+    for round_ in range(5):
+        responses = await asyncio.gather(
+            api.post("/tags", json={"id": first["id"], "name": f"same {round_}"}),
+            api.post("/tags", json={"id": second["id"], "name": f"same {round_}"}),
+        )
+        assert sorted(r.status_code for r in responses) == [200, 400], [r.text for r in responses]
+        refused = next(r for r in responses if r.status_code == 400)
+        error = _error(refused, 400)
+        assert error["code"] == "parameter_invalid"
+        assert error["field"] == "name"

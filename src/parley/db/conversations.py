@@ -195,6 +195,14 @@ async def _retire(tx: Transaction, selection: str, params: Params) -> None:
     """Bump the revision of the conversations `selection` (a WHERE clause) picks and delete
     their stored documents: what they show has changed."""
     # The rows first (their locks, on PostgreSQL), then their documents: as in update().
+    if tx.dialect == "postgresql":
+        # In id order: an UPDATE locks the rows it picks in whatever order its plan meets them,
+        # so two retirements of overlapping sets (two tags renamed, a tag and a contact) took
+        # each other's rows in opposite orders and deadlocked.
+        await tx.execute(
+            f"SELECT id FROM conversations WHERE {selection} ORDER BY id FOR NO KEY UPDATE",
+            params,
+        )
     await tx.execute(f"UPDATE conversations SET revision = revision + 1 WHERE {selection}", params)
     await tx.execute(
         "DELETE FROM conversation_documents WHERE conversation_id IN"

@@ -80,6 +80,13 @@ class Transaction(Protocol):
         (where the write transaction already holds the database lock)."""
         ...
 
+    async def snapshot(self) -> None:
+        """The statements that follow read one moment of the store, as a rendering made of
+        several queries must (a row and its parts). A write transaction and SQLite's reads
+        already do; a PostgreSQL read, whose statements each see the latest commit, begins a
+        REPEATABLE READ READ ONLY transaction here (only then: most reads are one query)."""
+        ...
+
 
 class Database(Protocol):
     dialect: str
@@ -201,6 +208,9 @@ class _SqliteTransaction:
 
     def for_update(self) -> str:
         return ""
+
+    async def snapshot(self) -> None:
+        return None  # a write's savepoint, or the reading connection's snapshot
 
 
 def _integrity(exc: sqlite3.IntegrityError) -> Exception:
@@ -663,8 +673,10 @@ def to_positional(sql: str) -> _Compiled:
 class _PgTransaction:
     dialect = "postgresql"
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, *, read: bool = False) -> None:
         self._conn = conn
+        self._read = read  # no transaction around the statements (PostgresDatabase.transaction)
+        self.snapshot_transaction: Any = None
 
     def _args(self, sql: str, params: Params | None) -> tuple[str, list[Any]]:
         compiled = to_positional(sql)
@@ -721,6 +733,13 @@ class _PgTransaction:
     def for_update(self) -> str:
         return " FOR UPDATE"
 
+    async def snapshot(self) -> None:
+        if self._read and self.snapshot_transaction is None:
+            self.snapshot_transaction = self._conn.transaction(
+                isolation="repeatable_read", readonly=True
+            )
+            await self.snapshot_transaction.start()
+
 
 def _pg_error(exc: Exception) -> Exception:
     import asyncpg
@@ -736,31 +755,55 @@ def asyncpg_dsn(url: str) -> str:
     return re.sub(r"^postgresql(\+\w+)?://", "postgresql://", url)
 
 
+# How long a statement waits for a row or table lock before it fails (SQLite's busy timeout),
+# and a request for a pooled connection. Unbounded, one row locked elsewhere (an operator's
+# session, a stalled process) held every connection of the pool in waiting requests, and then
+# every request of the server waited too, GET /me included: a hung server, not an error.
+LOCK_TIMEOUT = 10.0
+ACQUIRE_TIMEOUT = 30.0
+
+
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, *, acquire_timeout: float = ACQUIRE_TIMEOUT) -> None:
         self._pool = pool
+        self._acquire_timeout = acquire_timeout
 
     @classmethod
-    async def connect(cls, url: str, *, min_size: int = 2, max_size: int = 20) -> PostgresDatabase:
+    async def connect(
+        cls,
+        url: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 20,
+        lock_timeout: float = LOCK_TIMEOUT,
+        acquire_timeout: float = ACQUIRE_TIMEOUT,
+    ) -> PostgresDatabase:
         import asyncpg
 
         pool = await asyncpg.create_pool(
-            asyncpg_dsn(url), min_size=min_size, max_size=max_size, statement_cache_size=512
-        )
-        return cls(pool)
+            asyncpg_dsn(url), min_size=min_size, max_size=max_size, statement_cache_size=512,
+            server_settings={"lock_timeout": str(int(lock_timeout * 1000))},
+        )  # fmt: skip
+        return cls(pool, acquire_timeout=acquire_timeout)
 
     @asynccontextmanager
     async def transaction(
         self, *, write: bool = False, bulk: bool = False, background: bool = False
     ) -> AsyncIterator[Transaction]:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
             if not write:
                 # A read is its statements, each seeing the latest commit: exactly what a READ
                 # COMMITTED transaction around them would see, minus its BEGIN and COMMIT round
-                # trips (half of those of a GET served from its document).
-                yield _PgTransaction(conn)
+                # trips (half of those of a GET served from its document). A rendering made
+                # of several queries asks for one snapshot (Transaction.snapshot).
+                tx = _PgTransaction(conn, read=True)
+                try:
+                    yield tx
+                finally:
+                    if tx.snapshot_transaction is not None:
+                        await tx.snapshot_transaction.rollback()  # read only: nothing to keep
                 return
             try:
                 async with conn.transaction():

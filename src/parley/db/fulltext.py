@@ -26,7 +26,7 @@ included, so redacting one part does not move another's key.
 from __future__ import annotations
 
 from parley.db.database import Transaction
-from parley.kit.words import document
+from parley.kit.words import body_words, document
 
 SOURCE_FTS = "conversation_source_fts"
 PART_FTS = "conversation_part_fts"
@@ -43,6 +43,40 @@ _ORDINAL = (
 )
 
 
+# PostgreSQL's tsvector: to_tsvector leaves out a word of 2047 bytes or more (with a notice),
+# and refuses to make a tsvector past 1 MB ("string is too long for tsvector"), counting each
+# distinct word (its bytes, even-aligned), its count of positions and its positions (at most
+# 256 of them). That failure failed the write: a 1.3 MB note of distinct words (a pasted log)
+# was a 500 on PostgreSQL, stored and indexed on SQLite.
+_PG_WORD_BYTES = 2047
+_PG_TSVECTOR_BYTES = 1_048_575
+_PG_POSITIONS = 256
+
+
+def pg_document(body: str | None) -> str:
+    """`document(body)` as PostgreSQL can index it: its words in order, those that to_tsvector
+    would drop left out, up to the last word that fits in a tsvector (the rest of a body that
+    large is not searchable; it is stored whole)."""
+    kept: list[str] = []
+    positions: dict[str, int] = {}
+    size = 0
+    for word in body_words(body):
+        length = len(word.encode())
+        if length >= _PG_WORD_BYTES:
+            continue
+        count = positions.get(word, 0)
+        if count == 0:
+            cost = length + (length & 1) + 2 + 2  # the word, its count of positions, one
+        else:
+            cost = 2 if count < _PG_POSITIONS else 0
+        if size + cost > _PG_TSVECTOR_BYTES:
+            break
+        size += cost
+        positions[word] = count + 1
+        kept.append(word)
+    return " ".join(kept)
+
+
 def part_key(conversation_id: int, ordinal: int) -> int:
     """The SQLite FTS rowid of a conversation's part number `ordinal` (from 0)."""
     if not 0 <= conversation_id <= _MAX_CONVERSATION or not 0 <= ordinal <= _MAX_ORDINAL:
@@ -56,7 +90,7 @@ def part_conversation(key: str) -> str:
 
 
 async def add_source(tx: Transaction, conversation_id: int, body: str | None) -> None:
-    words = document(body)
+    words = pg_document(body) if tx.dialect == "postgresql" else document(body)
     if tx.dialect == "postgresql":
         await tx.execute(
             "INSERT INTO conversation_source_words (conversation_id, words)"
@@ -88,7 +122,7 @@ async def remove_source(tx: Transaction, conversation_id: int, old_body: str | N
 
 
 async def add_part(tx: Transaction, part_id: int, conversation_id: int, body: str | None) -> None:
-    words = document(body)
+    words = pg_document(body) if tx.dialect == "postgresql" else document(body)
     if not words:
         return
     if tx.dialect == "postgresql":

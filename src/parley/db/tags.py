@@ -15,6 +15,20 @@ async def get(tx: Transaction, workspace_id: str, tag_id: int) -> Row | None:
     )
 
 
+async def lock(tx: Transaction, workspace_id: str, tag_id: int, *, exclusive: bool) -> None:
+    """PostgreSQL: take the tag's row lock before any conversation's, the order in which a
+    rename takes them (its UPDATE locks the tag, then it retires the tag's conversations).
+    `exclusive`: a deletion's lock; otherwise the share lock that a foreign key to the tag
+    takes anyway (tagging), taken before the conversation's instead of after it."""
+    if tx.dialect != "postgresql":
+        return
+    mode = "UPDATE" if exclusive else "KEY SHARE"
+    await tx.fetch_val(
+        f"SELECT id FROM tags WHERE id = :id AND workspace_id = :ws FOR {mode}",
+        {"id": tag_id, "ws": workspace_id},
+    )
+
+
 async def get_by_name(tx: Transaction, workspace_id: str, name: str) -> Row | None:
     return await tx.fetch_one(
         "SELECT * FROM tags WHERE workspace_id = :ws AND name = :name",

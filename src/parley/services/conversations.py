@@ -60,6 +60,7 @@ async def with_relations(
 
 
 async def view(tx: Transaction, ctx: Context, conversation_id: int) -> ConversationView:
+    await tx.snapshot()  # the row, its parts, contacts and tags: of one moment
     row = await store.get(tx, ctx.workspace_id, conversation_id)
     if row is None:
         raise conversation_not_found()
@@ -937,6 +938,9 @@ async def detach_contact(
 async def tag(
     tx: Transaction, ctx: Context, conversation_id: int, tag_id: int, *, admin_id: int
 ) -> Row:
+    # The tag's lock before the conversation's, as a rename and a deletion of the tag take them
+    # (the foreign key of the tagging would take it after: a cycle, a deadlock on PostgreSQL).
+    await tags.lock(tx, ctx.workspace_id, tag_id, exclusive=False)
     await _conversation_for_tagging(tx, ctx, conversation_id)
     await admin_author(tx, ctx, admin_id)
     if await tags.get(tx, ctx.workspace_id, tag_id) is None:

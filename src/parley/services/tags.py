@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.db import contacts, conversations, tags
-from parley.db.database import Row, Transaction
+from parley.db.database import Row, Transaction, UniqueViolation
 from parley.errors import InvalidParameter, NotFound
 from parley.kit.numbers import parse_digits
 from parley.services import contacts as contact_service
@@ -60,11 +60,19 @@ async def create_or_update(tx: Transaction, ctx: Context, *, name: str, tag_id: 
     row = await require(tx, ctx, tag_id)
     if row["name"] == name:
         return row
-    if await tags.get_by_name(tx, ctx.workspace_id, name) is not None:
-        raise InvalidParameter("name: a tag with this name already exists", field="name")
-    await tags.rename(tx, tag_id, name)
+    holder = await tags.get_by_name(tx, ctx.workspace_id, name)
+    if holder is not None and int(holder["id"]) != tag_id:  # itself: a concurrent same rename
+        raise _name_taken()
+    try:
+        await tags.rename(tx, tag_id, name)
+    except UniqueViolation:  # another tag took the name after the check (PostgreSQL)
+        raise _name_taken() from None
     await conversations.drop_documents_showing_tag(tx, tag_id)
     return await require(tx, ctx, tag_id)
+
+
+def _name_taken() -> InvalidParameter:
+    return InvalidParameter("name: a tag with this name already exists", field="name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,7 @@ async def get_tag(tx: Transaction, ctx: Context, tag_id: int) -> Row:
 
 
 async def delete_tag(tx: Transaction, ctx: Context, tag_id: int) -> None:
+    await tags.lock(tx, ctx.workspace_id, tag_id, exclusive=True)  # the tag, then conversations
     await require(tx, ctx, tag_id)
     await conversations.drop_documents_showing_tag(tx, tag_id)
     await tags.delete(tx, tag_id)
