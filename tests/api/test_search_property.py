@@ -330,8 +330,8 @@ def _filters(d: Dataset) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def queries(d: Dataset) -> st.SearchStrategy[dict[str, Any]]:
-    leaf = _filters(d)
+def _nested(leaf: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """A filter, or AND/OR groups of filters two levels deep (the documented nesting)."""
 
     def group(members: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
         return st.builds(
@@ -341,6 +341,10 @@ def queries(d: Dataset) -> st.SearchStrategy[dict[str, Any]]:
         )
 
     return leaf | group(leaf) | group(leaf | group(leaf))
+
+
+def queries(d: Dataset) -> st.SearchStrategy[dict[str, Any]]:
+    return _nested(_filters(d))
 
 
 @settings(
@@ -545,16 +549,7 @@ def _contact_filters(d: Contacts) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def contact_queries(d: Contacts) -> st.SearchStrategy[dict[str, Any]]:
-    leaf = _contact_filters(d)
-
-    def group(members: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
-        return st.builds(
-            lambda op, value: {"operator": op, "value": value},
-            st.sampled_from(["AND", "OR"]),
-            st.lists(members, min_size=1, max_size=3),
-        )
-
-    return leaf | group(leaf) | group(leaf | group(leaf))
+    return _nested(_contact_filters(d))
 
 
 @settings(
