@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from parley.api.endpoint import check_version, error_response
+from parley.api.endpoint import error_response, request_version
 from parley.api.routes import (
     admins,
     contacts,
@@ -63,7 +63,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if status in (404, 405):
         # An unknown Intercom-Version is refused on every path, as Endpoints refuse it.
         try:
-            check_version(request.headers.get("intercom-version"))
+            request_version(request.scope)
         except ParleyError as error:
             return error_response(error, request_id)
     if status == 404:

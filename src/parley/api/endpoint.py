@@ -177,15 +177,30 @@ def error_response(error: ParleyError, request_id: str) -> Response:
     return json_response(error.status, error_list(request_id, [error]), request_id)
 
 
-def check_version(version_header: str | None) -> None:
-    """An Intercom-Version that is sent must be a known one (400 `intercom_version_invalid`),
-    whatever the route: Endpoints, Parley's own routes that are not Endpoints, and paths or
-    methods nothing serves (checked before their 404/405)."""
-    if version_header is not None and version_header.strip(" \t") not in VERSIONS:
+def _check_version(version_header: str | None) -> None:
+    if version_header is not None and version_header not in VERSIONS:
         raise VersionInvalid(
             f"The requested version could not be found: {version_header!r}",
             field="Intercom-Version",
         )
+
+
+def request_credentials(scope: Scope) -> tuple[str, str | None]:
+    """The request's bearer token and its Intercom-Version (None: not sent), checked: a version
+    that is sent must be a known one (400 `intercom_version_invalid`), and there must be one
+    well-formed bearer credential (401). Endpoints and Parley's own routes that are not
+    Endpoints (the clock) read them here."""
+    authorization, version_header = _headers(scope)
+    _check_version(version_header)
+    return _bearer(authorization), version_header
+
+
+def request_version(scope: Scope) -> str | None:
+    """The request's Intercom-Version, checked as request_credentials checks it: for answers
+    that need no credentials (the 404/405 of paths and methods nothing serves)."""
+    version_header = _headers(scope)[1]
+    _check_version(version_header)
+    return version_header
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None]:
@@ -267,9 +282,7 @@ class Endpoint:
         state: AppState = scope["app"].state.parley
         request_id = state.ids.request_id()
         try:
-            authorization, version_header = _headers(scope)
-            check_version(version_header)
-            token = _bearer(authorization)
+            token, version_header = request_credentials(scope)
             # GETs carry no body worth reading: no Request, no receive round on the hottest path.
             request = None if scope["method"] == "GET" else Request(scope, receive)
             raw = b"" if request is None else await read_body(request, state.settings)

@@ -23,11 +23,11 @@ from starlette.routing import Route
 
 from parley.api.endpoint import (
     Call,
-    check_version,
     error_response,
     json_response,
     parse_model,
     read_body,
+    request_credentials,
 )
 from parley.api.fields import MAX_TIMESTAMP, NumericId, Timestamp
 from parley.api.routing import numeric_id, route
@@ -70,14 +70,10 @@ def _clock_json(state: AppState, fired: int | None = None) -> dict[str, Any]:
 
 
 async def _authenticate(state: AppState, request: Request) -> str:
-    """The token's workspace."""
-    headers = request.headers.getlist("authorization")
-    header = headers[0] if len(headers) == 1 else ""  # two credentials are none (endpoint.py)
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized()
+    """The token's workspace (the version and the credentials checked as an Endpoint does)."""
+    token, _ = request_credentials(request.scope)
     async with state.db.transaction(write=False) as tx:
-        auth = await tokens.authenticate(tx, token.strip())
+        auth = await tokens.authenticate(tx, token)
     if auth is None:
         raise Unauthorized()
     return str(auth["workspace_id"])
@@ -93,7 +89,6 @@ async def clock_endpoint(request: Request) -> Response:
     state: AppState = request.app.state.parley
     request_id = state.ids.request_id()
     try:
-        check_version(request.headers.get("intercom-version"))
         workspace_id = await _authenticate(state, request)
         if request.method == "GET":
             return json_response(200, _clock_json(state), request_id)
