@@ -542,17 +542,24 @@ class _SqliteReader:
         self._reads = 0
         self._idle_timer: asyncio.TimerHandle | None = None
 
-    async def __aenter__(self) -> Transaction:
+    def _current(self) -> bool:
+        """Make the open snapshot current: a new one when anything was committed since it began
+        (or always, without a mapping: slower, still exact). True when it began one."""
         if self._shm is None:
-            self._begin(None)  # a fresh snapshot, an empty memo: slower, still exact
-        else:
-            header = self._shm[:WAL_INDEX_HEADER]
-            if header != self._snapshot:
-                self._begin(header)
-                frames = int.from_bytes(header[16:20], sys.byteorder)
-                self._keep = frames < self._long_wal or (
-                    int.from_bytes(self._shm[96:100], sys.byteorder) >= frames
-                )
+            self._begin(None)
+            return True
+        header = self._shm[:WAL_INDEX_HEADER]
+        if header == self._snapshot:
+            return False
+        self._begin(header)
+        frames = int.from_bytes(header[16:20], sys.byteorder)
+        self._keep = frames < self._long_wal or (
+            int.from_bytes(self._shm[96:100], sys.byteorder) >= frames
+        )
+        return True
+
+    async def __aenter__(self) -> Transaction:
+        self._current()
         # Counted, not timed: asyncio.get_running_loop() (for the loop's clock) makes a getpid
         # system call, 6% of a GET.
         self._reads += 1
@@ -571,14 +578,7 @@ class _SqliteReader:
         process's checkpoint could never finish (the WAL of a store two servers share grew
         without bound) and every TRUNCATE checkpoint (a CLI command's close, a second server's
         start and stop) waited out its busy timeout."""
-        if self._shm is None:
-            began = True
-            self._begin(None)
-        else:
-            header = self._shm[:WAL_INDEX_HEADER]
-            began = header != self._snapshot
-            if began:
-                self._begin(header)
+        began = self._current()
         try:
             yield self._tx
         finally:
