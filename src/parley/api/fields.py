@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
 from parley.errors import MissingParameter
+from parley.kit.clock import MAX_TIMESTAMP
 from parley.kit.numbers import INT64_MAX, INT64_MIN, is_digits, is_int64
 from parley.services.conversations import ContactKey
 
@@ -35,7 +36,6 @@ def _numeric_id(value: Any) -> int:
 
 
 NumericId = Annotated[int, BeforeValidator(_numeric_id)]
-MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 Timestamp = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP)]  # unix seconds up to year 9999
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]  # a number stored as sent
 

@@ -28,6 +28,8 @@ from enum import Enum
 from typing import Any
 
 from parley.errors import InvalidParameter
+from parley.kit.clock import MAX_TIMESTAMP
+from parley.kit.numbers import is_int64
 
 MAX_DEPTH = 2
 MAX_GROUP = 15
@@ -35,7 +37,6 @@ MAX_LIST = 500
 MAX_INT = 2**63 - 1
 # A calendar day (contact dates) is one of years 1970-9999, as every stored timestamp is: Python's
 # dates end with 9999, and a day of a timestamp before 1970 would be a day no contact has.
-LAST_DAY_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 CUSTOM_PREFIX = "custom_attributes."
 
 
@@ -200,6 +201,17 @@ def attribute_name_problem(name: str) -> str | None:
     return None
 
 
+def attribute_value_problem(value: Any) -> str | None:
+    """Why `value` cannot be a custom attribute's value, or None. The rule for writing one
+    (contacts and conversations), so that every stored value can be searched: a string, a
+    boolean, a float or an integer that a 64-bit search value holds, or null (which clears)."""
+    if value is not None and not isinstance(value, str | int | float | bool):
+        return "must be a string, number, boolean or null"
+    if isinstance(value, int) and not isinstance(value, bool) and not is_int64(value):
+        return "number out of range"
+    return None
+
+
 def _custom_kind(value: Any, path: str) -> Kind:
     """A custom attribute is typed by the value searched for (docs/behaviour.md, Search)."""
     items = value if isinstance(value, list) else [value]
@@ -243,8 +255,8 @@ def _value(kind: Kind, value: Any, path: str, *, nullable: bool) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             if abs(value) > MAX_INT:
                 raise _bad(path, "is out of range")
-            if kind is Kind.DAY and not 0 <= value <= LAST_DAY_TIMESTAMP:
-                raise _bad(path, f"must be a unix timestamp from 0 to {LAST_DAY_TIMESTAMP}")
+            if kind is Kind.DAY and not 0 <= value <= MAX_TIMESTAMP:
+                raise _bad(path, f"must be a unix timestamp from 0 to {MAX_TIMESTAMP}")
             return value
         expected = "a unix timestamp" if kind is not Kind.INTEGER else "an integer"
         raise _bad(path, f"must be {expected}; got {_type_name(value)}")

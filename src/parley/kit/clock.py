@@ -9,6 +9,10 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+# The last unix second Parley accepts or reaches (9999-12-31T23:59:59Z): the last that
+# datetime, and so every rendering of a date, can show.
+MAX_TIMESTAMP = 253_402_300_799
+
 
 class Clock(Protocol):
     def now(self) -> int:

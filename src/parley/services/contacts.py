@@ -15,18 +15,17 @@ import orjson
 
 from parley.db import admins, contacts, conversations, tags
 from parley.db.database import Row, Transaction
-from parley.domain.search import attribute_name_problem
+from parley.domain.search import attribute_name_problem, attribute_value_problem
 from parley.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from parley.kit import cursor
-from parley.kit.numbers import parse_digits
+from parley.kit.clock import MAX_TIMESTAMP
+from parley.kit.numbers import INT64_MAX, parse_digits
 from parley.services.context import Context
 
 ROLES = ("user", "lead")
 USER_NOT_FOUND = "User Not Found"
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 150
-MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
-MAX_ID = 2**63 - 1
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 # Request field -> column.
@@ -103,10 +102,9 @@ def _custom_attributes(value: Any) -> dict[str, Any]:
         problem = attribute_name_problem(key)
         if problem is not None:
             raise _invalid("custom_attributes", problem)
-        if item is not None and not isinstance(item, str | int | float | bool):
-            raise _invalid(field, "must be a string, number, boolean or null")
-        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_ID:
-            raise _invalid(field, "number out of range")
+        problem = attribute_value_problem(item)
+        if problem is not None:
+            raise _invalid(field, problem)
         out[key] = item
     return out
 
@@ -127,7 +125,7 @@ async def _owner(tx: Transaction, ctx: Context, value: Any) -> int | None:
         value = number
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid("owner_id", "must be an integer admin id")
-    if not 0 < value <= MAX_ID or await admins.get(tx, ctx.workspace_id, value) is None:
+    if not 0 < value <= INT64_MAX or await admins.get(tx, ctx.workspace_id, value) is None:
         raise _invalid("owner_id", f"no admin with id {value}")
     return value
 
@@ -262,7 +260,7 @@ def _decode_cursor(value: str) -> tuple[int, str, int]:
         raise _invalid("starting_after", "is not a valid cursor") from None
     if not (
         isinstance(updated_at, int) and isinstance(contact_id, str) and isinstance(page, int)
-    ) or not (0 <= updated_at <= MAX_ID and 1 <= page <= MAX_ID):
+    ) or not (0 <= updated_at <= INT64_MAX and 1 <= page <= INT64_MAX):
         raise _invalid("starting_after", "is not a valid cursor")
     return updated_at, contact_id, page
 

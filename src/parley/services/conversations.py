@@ -17,11 +17,11 @@ from parley.db import conversations as store
 from parley.db.database import Row, Transaction
 from parley.domain import conversation as rules
 from parley.domain.conversation import Assignee, Author, Facts, Outcome, State
-from parley.domain.search import attribute_name_problem
+from parley.domain.search import attribute_name_problem, attribute_value_problem
 from parley.errors import InvalidParameter, NotFound, ParleyError, Unprocessable
 from parley.kit import cursor
 from parley.kit.html import as_paragraphs
-from parley.kit.numbers import is_int64, parse_digits
+from parley.kit.numbers import parse_digits
 from parley.services import contacts as contact_service
 from parley.services import conversation_attributes, timekeeping
 from parley.services.context import Context
@@ -801,8 +801,6 @@ async def _assignee_kind(
 
 # ------------------------------------------------------------------------------ updating
 
-CUSTOM_VALUE = (str, int, float, bool, type(None))
-
 
 async def update(
     tx: Transaction,
@@ -832,17 +830,10 @@ async def update(
             problem = attribute_name_problem(name)
             if problem is not None:
                 raise InvalidParameter(problem, field="custom_attributes")
-            if not isinstance(value, CUSTOM_VALUE):
-                raise InvalidParameter(
-                    f"custom attribute {name!r} must be a string, number, boolean or null",
-                    field=f"custom_attributes.{name}",
-                )
-            if isinstance(value, int) and not isinstance(value, bool) and not is_int64(value):
-                # as contacts' (services/contacts.py): search cannot compare a larger one
-                raise InvalidParameter(
-                    f"custom_attributes.{name}: number out of range",
-                    field=f"custom_attributes.{name}",
-                )
+            problem = attribute_value_problem(value)
+            if problem is not None:
+                field = f"custom_attributes.{name}"
+                raise InvalidParameter(f"{field}: {problem}", field=field)
             if value is None:
                 # null clears the attribute: the description allows no null values, and an
                 # attribute that has none is simply absent.
@@ -856,15 +847,14 @@ async def update(
             else:
                 current[name] = value
         values["custom_attributes"] = store.dumps(current)
-    outcome = rules.Outcome(facts_of(row))
-    if changed:
+    if changed or "priority" in values:
+        # Both parts are the bot's (Intercom's default author, Operator): no admin is named.
         bot = await bot_author(tx, ctx)
-        outcome = rules.attribute_updates(outcome.facts, bot=bot, now=now, changes=changed)
-    if "priority" in values:
-        # By the bot (Intercom's default, Operator): this request names no admin.
-        marked = rules.priority_change(outcome.facts, author=await bot_author(tx, ctx), now=now)
-        outcome = rules.then(outcome, marked)
-    if outcome.parts:
+        outcome = rules.Outcome(facts_of(row))
+        if changed:
+            outcome = rules.attribute_updates(outcome.facts, bot=bot, now=now, changes=changed)
+        if "priority" in values:
+            outcome = rules.then(outcome, rules.priority_change(outcome.facts, author=bot, now=now))
         await _apply(tx, ctx, row, outcome, now=now)
     if values:
         values["updated_at"] = now

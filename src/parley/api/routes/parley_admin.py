@@ -29,14 +29,14 @@ from parley.api.endpoint import (
     read_body,
     request_credentials,
 )
-from parley.api.fields import MAX_TIMESTAMP, NumericId, Timestamp
+from parley.api.fields import NumericId, Timestamp
 from parley.api.routing import numeric_id, route
 from parley.api.state import AppState
 from parley.db import tokens
 from parley.db.database import Row
 from parley.domain.office_hours import OfficeHours
 from parley.errors import InvalidParameter, MissingParameter, NotFound, ParleyError, Unauthorized
-from parley.kit.clock import ControlledClock
+from parley.kit.clock import MAX_TIMESTAMP, ControlledClock
 from parley.kit.numbers import INT64_MAX
 from parley.render import conversation as render
 from parley.services import conversations as conversation_service
