@@ -80,6 +80,12 @@ class Model:
         if author[0] == "admin" and int(author[1]) not in self.teammates:
             self.teammates.append(int(author[1]))
 
+    def event_part(self, part_type: str, author: tuple[str, int], now: int) -> None:
+        """A part that no statistic but the part count looks at (an attach, an attribute or
+        priority change), by an admin or the bot."""
+        self.part(part_type, (author[0], str(author[1])), body=False)
+        self.log.append((now, "other", author[1], None, None))
+
     def sla_status(self) -> str:
         """The SLA (first 120 s, next 300 s, close 3600 s, applied at the start) by the rules
         written in docs/behaviour.md ("SLA targets")."""
@@ -553,9 +559,8 @@ async def replay(
             if cast.lead not in m.contacts:
                 m.contacts.append(cast.lead)
                 m.updated_at = now
-                m.part("participant_added", ("admin", str(admin)), body=False)
+                m.event_part("participant_added", ("admin", admin), now)
                 expected.append("conversation.contact.attached")
-                m.log.append((now, "other", admin, None, None))
         elif kind == "detach":
             admin = cast.admins[action[1]]
             if cast.lead not in m.contacts:
@@ -565,9 +570,8 @@ async def replay(
             )
             m.contacts.remove(cast.lead)
             m.updated_at = now
-            m.part("participant_removed", ("admin", str(admin)), body=False)
+            m.event_part("participant_removed", ("admin", admin), now)
             expected.append("conversation.contact.detached")
-            m.log.append((now, "other", admin, None, None))
         elif kind == "redact":
             current = await ok("GET", f"/conversations/{cid}")
             parts = current["conversation_parts"]["conversation_parts"]
@@ -603,10 +607,7 @@ async def replay(
                     del m.attrs[name]
                 else:
                     m.attrs[name] = value
-                m.part(
-                    "conversation_attribute_updated_by_admin", ("bot", str(cast.bot)), body=False
-                )
-                m.log.append((now, "other", cast.bot, None, None))
+                m.event_part("conversation_attribute_updated_by_admin", ("bot", cast.bot), now)
             if with_read:
                 m.read = True
             m.updated_at = now  # custom_attributes was sent
@@ -636,8 +637,7 @@ async def replay(
             if action[1] != m.priority:
                 m.priority, m.updated_at = action[1], now
                 # a part by the bot (this request names no admin) and its webhook topic
-                m.part("priority_changed", ("bot", str(cast.bot)), body=False)
-                m.log.append((now, "other", cast.bot, None, None))
+                m.event_part("priority_changed", ("bot", cast.bot), now)
                 expected.append("conversation.priority.updated")
             assert got["priority"] == action[1]
         elif kind == "read":

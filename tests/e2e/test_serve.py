@@ -6,6 +6,8 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -192,6 +194,21 @@ def test_a_busy_port_is_reported_before_the_store_is_touched(tmp_path: Path) -> 
     assert not data.exists()
 
 
+@contextmanager
+def _half_a_contact(port: int, token: str) -> Iterator[None]:
+    """A connection that has sent a POST /contacts with a third of its declared body."""
+    body = b'{"email": "half@example.com"}'
+    with socket.create_connection(("127.0.0.1", port)) as client:
+        client.sendall(
+            b"POST /contacts HTTP/1.1\r\nHost: parley\r\n"
+            + f"Authorization: Bearer {token}\r\n".encode()
+            + b"Content-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:10]
+        )
+        yield
+
+
 def test_a_client_stalled_mid_request_does_not_keep_sigterm_from_stopping_the_server(
     tmp_path: Path,
 ) -> None:
@@ -204,15 +221,7 @@ def test_a_client_stalled_mid_request_does_not_keep_sigterm_from_stopping_the_se
     token = "stalled-client-token-0123456789"
     with serving(["--data-dir", str(data), "--bootstrap-token", token]) as server:
         server.wait_ready(token)
-        body = b'{"email": "stalled@example.com"}'
-        with socket.create_connection(("127.0.0.1", server.port)) as stalled:
-            stalled.sendall(
-                b"POST /contacts HTTP/1.1\r\nHost: parley\r\n"
-                + f"Authorization: Bearer {token}\r\n".encode()
-                + b"Content-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                + body[:10]
-            )
+        with _half_a_contact(server.port, token):  # and stalls
             time.sleep(0.5)  # the request is being read
             stopped_at = time.monotonic()
             server.proc.terminate()
@@ -235,15 +244,7 @@ def test_a_client_gone_mid_body_is_not_an_error(tmp_path: Path) -> None:
     with serving(["--data-dir", str(data), "--bootstrap-token", token,
                   "--log-level", "info"]) as server:  # fmt: skip
         server.wait_ready(token)
-        body = b'{"email": "gone@example.com"}'
-        with socket.create_connection(("127.0.0.1", server.port)) as gone:
-            gone.sendall(
-                b"POST /contacts HTTP/1.1\r\nHost: parley\r\n"
-                + f"Authorization: Bearer {token}\r\n".encode()
-                + b"Content-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                + body[:10]
-            )
+        with _half_a_contact(server.port, token):  # then goes
             time.sleep(0.3)  # the request is being read
         deadline = time.monotonic() + 5
         while "client disconnected mid-request" not in server.stderr + server.stdout:
