@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.contract.openapi import validate_response
 from tests.e2e.servers import TOKEN_RE, free_port, run_cli, serving
 
 pytestmark = pytest.mark.slow
@@ -252,6 +253,7 @@ def test_a_client_gone_mid_body_is_not_an_error(tmp_path: Path) -> None:
             time.sleep(0.05)
         listed = server.get("/contacts", token)
         assert listed.status_code == 200
+        validate_response("GET", "/contacts", 200, listed.json())
         assert listed.json()["total_count"] == 0
     assert "Traceback" not in server.stderr
     assert "unhandled error" not in server.stderr
