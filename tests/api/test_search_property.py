@@ -274,18 +274,24 @@ def matches(conversation: dict[str, Any], query: dict[str, Any]) -> bool:
 # ------------------------------------------------------------------------------ strategies
 
 
+EQUALITY = ["=", "!=", "IN", "NIN"]
+STRINGS = [*EQUALITY, "~", "!~", "^", "$"]
+ORDER = [*EQUALITY, "<", ">", "<=", ">="]
+
+
+def _leaf(field: str, ops: list[str], values: st.SearchStrategy[Any]) -> Any:
+    """A filter on `field` with one of `ops` and a value (a list of one to three for IN/NIN)."""
+
+    def build(op: str, value: Any, more: list[Any]) -> dict[str, Any]:
+        if op in ("IN", "NIN"):
+            value = [value, *more]
+        return {"field": field, "operator": op, "value": value}
+
+    return st.builds(build, st.sampled_from(ops), values, st.lists(values, max_size=2))
+
+
 def _filters(d: Dataset) -> st.SearchStrategy[dict[str, Any]]:
-    def f(field: str, ops: list[str], values: st.SearchStrategy[Any]) -> Any:
-        def build(op: str, value: Any, more: list[Any]) -> dict[str, Any]:
-            if op in ("IN", "NIN"):
-                value = [value, *more]
-            return {"field": field, "operator": op, "value": value}
-
-        return st.builds(build, st.sampled_from(ops), values, st.lists(values, max_size=2))
-
-    equality = ["=", "!=", "IN", "NIN"]
-    strings = [*equality, "~", "!~", "^", "$"]
-    order = [*equality, "<", ">", "<=", ">="]
+    f, equality, strings, order = _leaf, EQUALITY, STRINGS, ORDER
     times = st.sampled_from(d.times) | st.integers(min(d.times) - 5, max(d.times) + 5)
     word = st.sampled_from([*VOCABULARY, "bill", "nothing"])
     phrase = st.lists(word, min_size=1, max_size=2).map(" ".join)
@@ -502,17 +508,7 @@ def contact_matches(contact: dict[str, Any], query: dict[str, Any]) -> bool:
 
 
 def _contact_filters(d: Contacts) -> st.SearchStrategy[dict[str, Any]]:
-    def f(field: str, ops: list[str], values: st.SearchStrategy[Any]) -> Any:
-        def build(op: str, value: Any, more: list[Any]) -> dict[str, Any]:
-            if op in ("IN", "NIN"):
-                value = [value, *more]
-            return {"field": field, "operator": op, "value": value}
-
-        return st.builds(build, st.sampled_from(ops), values, st.lists(values, max_size=2))
-
-    equality = ["=", "!=", "IN", "NIN"]
-    strings = [*equality, "~", "!~", "^", "$"]
-    order = [*equality, "<", ">", "<=", ">="]
+    f, equality, strings, order = _leaf, EQUALITY, STRINGS, ORDER
     text = st.sampled_from(["ann", "ANN", "bob", "c_d", "50%", "%", "_", "acme", ".example", ""])
     days = st.sampled_from(d.days) | st.integers(max(0, min(d.days) - DAY), max(d.days) + DAY)
     nullable = [
